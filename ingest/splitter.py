@@ -1,0 +1,95 @@
+"""Indonesian-aware sentence splitting with character offsets.
+
+A sentence ends at `.`, `!`, `?` or `…` (plus any closing quotes or brackets right after it) when the
+next word starts a new sentence: an upper-case letter, a digit, or an opening quote. It does not end
+after an abbreviation that is always followed by more text (titles such as `Dr.`, `No.`, `Jl.`,
+dotted forms such as `a.n.`, single-letter initials such as `B.`), nor inside numbers (`1.000`,
+`3,5`, `18/11`, `10.00`) since those have no space after the point. A lower-case word after `."`
+(`"…," kata Menteri`) continues the sentence. Sentences never cross paragraph (line) breaks.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+# Abbreviations after which a sentence never ends: they always introduce a name or a number.
+NON_TERMINAL_ABBREVIATIONS = frozenset(
+    """
+    dr drs dra ir prof h hj kh st sdr sdri tn ny nn bpk yth no nomor jl jln kol letjen mayjen brigjen
+    jend kapt kompol akbp aiptu bripka mr mrs ms vs hlm tel telp kec kab kel prov gg rt rw
+    """.split()
+)
+
+OPENING_QUOTES = "\"'“‘«("
+CLOSING_MARKS = "\"'”’»)]"
+
+_BOUNDARY = re.compile(
+    r"""(?:[.!?]+|…)           # terminal punctuation
+        [\"'”’»)\]]*           # closing quotes / brackets that belong to the sentence
+        (?=\s+)                # followed by whitespace
+    """,
+    re.VERBOSE,
+)
+_WORD_BEFORE = re.compile(r"([\w.]+)$", re.UNICODE)
+
+
+@dataclass(frozen=True)
+class SentenceSpan:
+    text: str
+    start: int
+    end: int
+
+
+def split_sentences(text: str) -> list[SentenceSpan]:
+    """Split `text` into sentences; `text[s.start:s.end] == s.text` for every sentence."""
+    spans: list[SentenceSpan] = []
+    for line_match in re.finditer(r"[^\n]+", text):
+        line_start = line_match.start()
+        line = line_match.group()
+        for start, end in _split_line(line):
+            spans.append(SentenceSpan(text[line_start + start : line_start + end], line_start + start, line_start + end))
+    return spans
+
+
+def _split_line(line: str) -> list[tuple[int, int]]:
+    pieces: list[tuple[int, int]] = []
+    start = _skip_space(line, 0)
+    for match in _BOUNDARY.finditer(line):
+        end = match.end()
+        if end <= start:
+            continue
+        next_start = _skip_space(line, end)
+        if next_start >= len(line):
+            break
+        if _is_sentence_end(line, start, match, next_start):
+            pieces.append((start, end))
+            start = next_start
+    end = len(line.rstrip())
+    if start < end:
+        pieces.append((start, end))
+    return pieces
+
+
+def _is_sentence_end(line: str, start: int, match: re.Match, next_start: int) -> bool:
+    next_char = line[next_start]
+    if not (next_char.isupper() or next_char.isdigit() or next_char in OPENING_QUOTES):
+        return False
+    if line[match.start()] != ".":
+        return True
+    word_match = _WORD_BEFORE.search(line, start, match.start() + 1)
+    word = word_match.group(1) if word_match else ""
+    bare = word.rstrip(".").lower()
+    if bare in NON_TERMINAL_ABBREVIATIONS:
+        return False
+    if len(bare) == 1 and bare.isalpha() and word[0].isupper():  # an initial: "Susilo B. Yudhoyono"
+        return False
+    if "." in bare and all(len(part) <= 3 for part in bare.split(".")):  # dotted: a.n., u.p., S.H.
+        return False
+    return True
+
+
+def _skip_space(line: str, index: int) -> int:
+    while index < len(line) and line[index].isspace():
+        index += 1
+    return index
