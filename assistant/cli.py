@@ -1,0 +1,182 @@
+"""The `assistant` command: a thin shell over the library that turns its errors into friendly messages.
+
+    assistant ingest [PATH|URL ...]      build or update the index (default: seeds/)
+    assistant ask "QUESTION" [--json]    answer one question
+    assistant chat                       interactive terminal chat (keeps conversation history)
+    assistant eval [...]                 run the retrieval and answer eval suite
+    assistant slack [--http --port N]    run the Slack bot (Socket Mode, or Events API over HTTP)
+    assistant feedback export [PATH]     write Slack 👍/👎 feedback as candidate eval cases
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+
+from assistant.errors import AssistantError
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = _parser()
+    args = parser.parse_args(argv)
+    if not getattr(args, "command", None):
+        parser.print_help()
+        return 2
+    try:
+        return int(args.handler(args) or 0)
+    except AssistantError as exc:
+        _console(stderr=True).print(f"[bold red]Error:[/] {_escape(str(exc))}")
+        return 1
+    except KeyboardInterrupt:
+        return 130
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="assistant", description="Answers questions about a news article, citing its sentences.")
+    commands = parser.add_subparsers(dest="command")
+
+    ingest = commands.add_parser("ingest", help="read articles into the index (default: seeds/)")
+    ingest.add_argument("sources", nargs="*", help="files, folders or http(s) URLs")
+    ingest.set_defaults(handler=_ingest)
+
+    ask = commands.add_parser("ask", help="answer one question")
+    ask.add_argument("question")
+    ask.add_argument("--json", action="store_true", help="print the answer as JSON")
+    ask.set_defaults(handler=_ask)
+
+    chat = commands.add_parser("chat", help="interactive chat in the terminal")
+    chat.set_defaults(handler=_chat)
+
+    evaluate = commands.add_parser("eval", help="run the eval suite on a temporary index")
+    evaluate.add_argument("--json", dest="json_path", metavar="PATH", help="write the per-question run as JSON")
+    evaluate.add_argument(
+        "--compare",
+        action="store_true",
+        help="also run the other configurations (dense vs hybrid; all-MiniLM-L6-v2 if installed) side by side",
+    )
+    evaluate.add_argument("--dataset", help="dataset YAML (default: the bundled evals/dataset.yaml)")
+    evaluate.set_defaults(handler=_eval)
+
+    slack = commands.add_parser("slack", help="run the Slack bot")
+    slack.add_argument("--http", action="store_true", help="serve the Events API over HTTP instead of Socket Mode")
+    slack.add_argument("--port", type=int, default=3000)
+    slack.add_argument("--host", default="127.0.0.1")
+    slack.set_defaults(handler=_slack)
+
+    feedback = commands.add_parser("feedback", help="Slack feedback")
+    feedback_commands = feedback.add_subparsers(dest="feedback_command", required=True)
+    export = feedback_commands.add_parser("export", help="write feedback as candidate eval cases (YAML)")
+    export.add_argument("path", nargs="?", default="-", help="output file (default: stdout)")
+    export.set_defaults(handler=_feedback_export)
+    return parser
+
+
+def _settings():
+    from assistant.settings import Settings
+
+    return Settings()
+
+
+def _ingest(args) -> int:
+    from ingest.cli_progress import RichProgress
+    from ingest.pipeline import DEFAULT_SOURCES, ingest
+
+    console = _console()
+    sources = args.sources or DEFAULT_SOURCES
+    with RichProgress(console) as progress:
+        report = ingest(sources, settings=_settings(), progress=progress)
+    from rich.table import Table
+
+    table = Table(title=f"Ingested in {report.seconds:.2f}s", title_justify="left")
+    for column in ("document", "sentences", "written", "removed", "unchanged"):
+        table.add_column(column, justify="left" if column == "document" else "right")
+    for doc in report.documents:
+        table.add_row(doc.doc_id, str(doc.sentences), str(doc.written), str(doc.removed), str(doc.unchanged))
+    console.print(table)
+    return 0
+
+
+def _ask(args) -> int:
+    from assistant.core import Assistant
+
+    answer = Assistant.load(_settings()).ask(args.question)
+    if args.json:
+        print(json.dumps(answer.to_dict(), ensure_ascii=False, indent=2))
+    else:
+        _print_answer(_console(), answer)
+    return 0
+
+
+def _chat(args) -> int:
+    from assistant.core import Assistant
+    from assistant.types import Turn
+
+    console = _console()
+    bot = Assistant.load(_settings())
+    titles = ", ".join(doc.get("title", doc_id) for doc_id, doc in bot.documents.items())
+    console.print(f"[bold]Ask about:[/] {_escape(titles)}  [dim](Indonesian or English; empty line or Ctrl-D to quit)[/]")
+    history: list[Turn] = []
+    while True:
+        try:
+            question = console.input("[bold cyan]you>[/] ")
+        except EOFError:
+            console.print()
+            return 0
+        if not question.strip():
+            return 0
+        answer = bot.ask(question, history=history)
+        _print_answer(console, answer)
+        history += [Turn("user", question), Turn("assistant", answer.text)]
+
+
+def _eval(args) -> int:
+    from evals.runner import main as run_eval
+
+    return run_eval(json_path=args.json_path, compare=args.compare, dataset=args.dataset)
+
+
+def _slack(args) -> int:
+    from assistant.slack.app import run
+
+    return run(_settings(), http=args.http, host=args.host, port=args.port)
+
+
+def _feedback_export(args) -> int:
+    from assistant.slack.feedback import export_feedback
+
+    count = export_feedback(_settings(), args.path)
+    if args.path != "-":
+        _console(stderr=True).print(f"Wrote {count} feedback cases to {args.path}")
+    return 0
+
+
+def _print_answer(console, answer) -> None:
+    from rich.markup import escape
+    from rich.panel import Panel
+
+    body = escape(answer.text)
+    for citation in answer.citations:
+        for span in citation.highlights:
+            body = body.replace(escape(span), f"[bold yellow]{escape(span)}[/]")
+    style = "yellow" if answer.abstained else "green"
+    console.print(Panel(body, border_style=style, title="answer" if not answer.abstained else "no answer", title_align="left"))
+    for citation in answer.citations:
+        console.print(f"  [bold][{citation.marker}][/] {escape(citation.text)}")
+        console.print(f"      [dim]{citation.sentence_id} · sentence {citation.position + 1} · score {citation.score:.3f}[/]")
+
+
+def _console(stderr: bool = False):
+    from rich.console import Console
+
+    return Console(stderr=stderr, highlight=False)
+
+
+def _escape(text: str) -> str:
+    from rich.markup import escape
+
+    return escape(text)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

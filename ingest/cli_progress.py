@@ -1,0 +1,35 @@
+"""Ingest progress on the terminal (rich): which source is being read, then a bar while embedding."""
+
+from __future__ import annotations
+
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress as RichBar, SpinnerColumn, TextColumn, TimeElapsedColumn
+
+from ingest.pipeline import Progress
+
+
+class RichProgress(Progress):
+    def __init__(self, console: Console) -> None:
+        self.console = console
+        self._bar = RichBar(
+            SpinnerColumn(), TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
+            console=console, transient=True,
+        )
+        self._task = None
+
+    def __enter__(self) -> RichProgress:
+        self._bar.__enter__()
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self._bar.__exit__(*exc)
+
+    def reading(self, source: str) -> None:
+        self.console.print(f"[dim]reading[/] {source}")
+
+    def embedding(self, doc_id: str, total: int) -> None:
+        self._task = self._bar.add_task(f"embedding {doc_id}", total=total)
+
+    def advance(self, count: int) -> None:
+        if self._task is not None:
+            self._bar.advance(self._task, count)
