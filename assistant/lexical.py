@@ -10,6 +10,9 @@ from __future__ import annotations
 
 import re
 from functools import lru_cache
+from pathlib import Path
+
+GLOSSARY_PATH = Path(__file__).parent / "data" / "glossary_en_id.tsv"
 
 _TOKEN = re.compile(r"[0-9]+(?:[.,/][0-9]+)*|[^\W\d_]+(?:-[^\W\d_]+)*", re.UNICODE)
 
@@ -49,6 +52,32 @@ def stem(word: str) -> str:
 def content_stems(text: str) -> list[str]:
     """Stemmed tokens minus stopwords: what BM25 indexes and what counts as lexical evidence."""
     return [stem(token) for token in tokenize(text) if token not in STOPWORDS]
+
+
+@lru_cache(maxsize=1)
+def english_to_indonesian() -> dict[str, tuple[str, ...]]:
+    """A general English→Indonesian news glossary (government, economy, technology, time words)."""
+    glossary: dict[str, tuple[str, ...]] = {}
+    for line in GLOSSARY_PATH.read_text(encoding="utf-8").splitlines():
+        if line.strip() and not line.startswith("#"):
+            english, indonesian = line.split("\t", 1)
+            glossary[english.strip()] = tuple(indonesian.split())
+    return glossary
+
+
+def query_stems(question: str, language: str) -> list[str]:
+    """The question's BM25 terms. English words are carried over to Indonesian through the glossary,
+    since the article is Indonesian: without it, English questions match only names."""
+    if language != "en":
+        return content_stems(question)
+    glossary = english_to_indonesian()
+    words: list[str] = []
+    for token in tokenize(question):
+        if token in glossary:
+            words.extend(glossary[token])
+        elif token not in STOPWORDS:
+            words.append(token)
+    return [stem(word) for word in words if word not in STOPWORDS]
 
 
 class BM25Index:
