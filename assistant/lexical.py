@@ -80,6 +80,27 @@ def query_stems(question: str, language: str) -> list[str]:
     return [stem(word) for word in words if word not in STOPWORDS]
 
 
+def unsupported_share(question: str, language: str, vocabulary: set[str]) -> float:
+    """Share of the question's key terms that occur nowhere in the article (0 when nothing is known).
+
+    "Berapa umur Meutya Hafid?" asks about `umur`, which the article never mentions. English words
+    count only when the glossary knows them: an unknown English word is no evidence either way.
+    """
+    if language == "en":
+        glossary = english_to_indonesian()
+        alternatives = [
+            [stem(word) for word in glossary[token]] if token in glossary else [token]
+            for token in tokenize(question)
+            if token not in STOPWORDS and (token in glossary or token in vocabulary)
+        ]
+    else:
+        alternatives = [[term] for term in content_stems(question)]
+    if not alternatives:
+        return 0.0
+    missing = sum(1 for options in alternatives if not any(option in vocabulary for option in options))
+    return missing / len(alternatives)
+
+
 class BM25Index:
     """BM25 (Okapi, via rank-bm25) over pre-stemmed sentences."""
 

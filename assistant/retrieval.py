@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from assistant.lexical import BM25Index, query_stems
+from assistant.lexical import BM25Index, query_stems, tokenize
 from assistant.store import SentenceIndex, StoredSentence
 from assistant.types import Hit
 
@@ -43,6 +43,10 @@ class SentenceSearcher:
         self.bm25_weight = bm25_weight
         self.sentences = {row.sentence_id: row for row in sentences}
         self._bm25 = BM25Index([row.sentence_id for row in sentences], [row.stems.split() for row in sentences])
+        # Every stem and word of the article: lets the answerer notice terms the article never uses.
+        self.vocabulary = {term for row in sentences for term in row.stems.split()} | {
+            token for row in sentences for token in tokenize(row.text)
+        }
 
     def search(self, question: str, k: int = 5) -> list[Hit]:
         return [scored.sentence.to_hit(scored.score) for scored in self.score(question, k)]

@@ -20,7 +20,7 @@ from evals.dataset import Case, load_dataset
 
 RETRIEVAL_MEASURES = {"success.1,3", "recip_rank", "ndcg_cut.5", "recall.5"}
 RETRIEVAL_COLUMNS = {"hit@1": "success_1", "hit@3": "success_3", "MRR": "recip_rank", "nDCG@5": "ndcg_cut_5", "recall@5": "recall_5"}
-ANSWER_COLUMNS = ("answer rate", "abstain P", "abstain R", "cite P", "cite R", "span")
+ANSWER_COLUMNS = ("answered", "abstain P", "abstain R", "cite P", "cite R", "span")
 GROUPS = ("all", "id", "en", "followup")
 
 
@@ -118,7 +118,7 @@ def score_retrieval(results: list[CaseResult]) -> dict[str, dict[str, float]]:
 def score_answers(results: list[CaseResult]) -> dict[str, dict[str, float]]:
     """Answer metrics per group.
 
-    - answer rate: share of answerable cases answered (not abstained);
+    - answered: share of answerable cases answered (not abstained);
     - abstain P / R: of abstentions, the share on unanswerable cases / of unanswerable cases, the share abstained;
     - cite P: over answered answerable cases, mean share of citations that are gold;
     - cite R: over all answerable cases, mean share of gold sentences cited (an abstention cites none);
@@ -133,7 +133,7 @@ def score_answers(results: list[CaseResult]) -> dict[str, dict[str, float]]:
         abstentions = [r for r in rows if r.abstained]
         with_spans = [r for r in answered if r.case.expect]
         table[group] = {
-            "answer rate": _ratio(len(answered), len(answerable)),
+            "answered": _ratio(len(answered), len(answerable)),
             "abstain P": _ratio(sum(not r.case.answerable for r in abstentions), len(abstentions)),
             "abstain R": _ratio(sum(r.abstained for r in unanswerable), len(unanswerable)),
             "cite P": _mean(_ratio(len(set(r.cited) & set(r.case.gold)), len(r.cited)) for r in answered),
@@ -163,14 +163,15 @@ def print_reports(reports: list[Report], console=None) -> None:
     for title, columns, attribute in (("Retrieval", list(RETRIEVAL_COLUMNS), "retrieval"), ("Answers", list(ANSWER_COLUMNS), "answers")):
         table = Table(title=title, title_justify="left")
         table.add_column("config")
-        table.add_column("questions")
+        table.add_column("group")
+        table.add_column("n", justify="right")
         for column in columns:
             table.add_column(column, justify="right")
         for report in reports:
             metrics = getattr(report, attribute)
             for group in GROUPS:
-                label = f"{report.config.name} · {group}" if group != "all" else f"[bold]{report.config.name}[/]"
-                table.add_row(label, str(report.counts[group]), *(_fmt(metrics[group][column]) for column in columns))
+                name = f"[bold]{report.config.name}[/]" if group == "all" else ""
+                table.add_row(name, group, str(report.counts[group]), *(_fmt(metrics[group][column]) for column in columns))
         console.print(table)
     for report in reports:
         per_question_ms = 1000 * _mean(r.seconds for r in report.results)

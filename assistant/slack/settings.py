@@ -1,0 +1,61 @@
+"""Slack settings, read once where the bot starts (`assistant.slack.app.run`) and passed in.
+
+Slack's own variable names, without the `ASSISTANT_` prefix, so a Slack app's usual `.env` works
+as is. Secrets are `SecretStr`: they print as `**********` in reprs, tracebacks and logs.
+"""
+
+from __future__ import annotations
+
+from pydantic import SecretStr
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from assistant.errors import ConfigurationError
+
+SLACK_API_URL = "https://slack.com/api/"
+
+
+class SlackSettings(BaseSettings):
+    model_config = SettingsConfigDict(env_file=".env", extra="ignore")
+
+    slack_bot_token: SecretStr | None = None
+    """The bot token (`xoxb-…`), OAuth & Permissions page. Always needed."""
+
+    slack_signing_secret: SecretStr | None = None
+    """Basic Information → Signing Secret. Needed for `--http` (verifies every request)."""
+
+    slack_app_token: SecretStr | None = None
+    """An app-level token (`xapp-…`) with `connections:write`. Needed for Socket Mode."""
+
+    slack_api_url: str = SLACK_API_URL
+    """Web API base URL: Slack's own, a GovSlack-style deployment, or a local fake in tests."""
+
+    slack_rate_limit_per_minute: int = 10
+    """Questions one user may ask per minute before getting a friendly "slow down" notice."""
+
+    slack_answer_workers: int = 4
+    """Threads that answer and post replies. Answering is ~20 ms and GIL-bound; more threads only
+    help while replies wait on Slack's API."""
+
+    slack_log_level: str = "INFO"
+
+    def require(self, *, http: bool) -> None:
+        """Raise a `ConfigurationError` naming every variable this mode still needs."""
+        needed = {"SLACK_BOT_TOKEN": self.slack_bot_token}
+        if http:
+            needed["SLACK_SIGNING_SECRET"] = self.slack_signing_secret
+        else:
+            needed["SLACK_APP_TOKEN"] = self.slack_app_token
+        missing = [name for name, value in needed.items() if value is None or not value.get_secret_value().strip()]
+        if not missing:
+            return
+        mode = "the Events API over HTTP (--http)" if http else "Socket Mode"
+        hint = "" if http else " Or run `assistant slack --http` to receive events over HTTP instead."
+        raise ConfigurationError(
+            f"{' and '.join(missing)} {'is' if len(missing) == 1 else 'are'} not set; {mode} needs "
+            f"{'it' if len(missing) == 1 else 'them'}. See slack/README-section.md.{hint}"
+        )
+
+    def secrets(self) -> list[str]:
+        """The secret values set, for scrubbing them from log output."""
+        values = (self.slack_bot_token, self.slack_signing_secret, self.slack_app_token)
+        return [value.get_secret_value() for value in values if value is not None and value.get_secret_value()]
