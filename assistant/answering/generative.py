@@ -34,7 +34,7 @@ from assistant.answering.language import detect_language
 from assistant.answering.question import contextualise, find_problem, normalise
 from assistant.errors import ConfigurationError
 from assistant.retrieval import ScoredSentence, SentenceSearcher
-from assistant.types import Answer, Citation, Language, Turn
+from assistant.types import Answer, Citation, Turn
 
 SENTENCES_SHOWN = 6
 """More than the extractive answerer looks at: the model can judge relevance, and more context
@@ -114,34 +114,30 @@ class ModelFailure:
 _MARKERS = re.compile(r"\s*\[(\d+(?:\s*,\s*\d+)*)\]")
 _QUOTED = re.compile(r"“([^”]+)”|\"([^\"]+)\"|«([^»]+)»")
 # A claim ends at . ! ? (not a decimal point, not "U.S. companies"), with its trailing markers, or at a line break.
-_CLAIM_END = re.compile(r"[.!?]+(?!\d)(?:\s*\[\d+(?:\s*,\s*\d+)*\])*(?=\s+(?![a-z])|\s*$)|\n+")
+_CLAIM_END = re.compile(r"(?:[.!?]+(?!\d)(?:\s*\[\d+(?:\s*,\s*\d+)*\])*(?=\s+(?![a-z])|\s*$)|\n)\s*")
 _NUMBER = re.compile(r"\d+(?:[.,/:]\d+)*")
 _ELLIPSIS = re.compile(r"\s*(?:…|\.\.\.)\s*")
 
-_NUMBER_WORDS = {
-    **{word: n for n, word in enumerate("two three four five six seven eight nine ten eleven twelve thirteen fourteen fifteen sixteen seventeen eighteen nineteen twenty".split(), start=2)},
-    **{word: n for n, word in enumerate("dua tiga empat lima enam tujuh delapan sembilan sepuluh sebelas".split(), start=2)},
-}
-# "one"/"satu" are left out: "one of the points", "salah satu" are rarely counts.
-_INDONESIAN_COMPOUND = re.compile(r"\b(dua|tiga|empat|lima|enam|tujuh|delapan|sembilan)\s+(belas|puluh)\b")
 
-_WEEKDAYS = {
-    name: day
-    for day, names in enumerate(
-        [("Monday", "Senin"), ("Tuesday", "Selasa"), ("Wednesday", "Rabu"), ("Thursday", "Kamis"), ("Friday", "Jumat", "Jum'at"), ("Saturday", "Sabtu"), ("Sunday", "Minggu")]
-    )
-    for name in names
-}
+def _numbered(groups: Sequence[str], start: int) -> dict[str, int]:
+    return {name: n for n, names in enumerate(groups, start=start) for name in names.split()}
+
+
+# English and Indonesian number words, two to twenty. "one"/"satu" are left out: "one of the
+# points" and "salah satu" are rarely counts, and flagging them would drop good claims.
+_NUMBER_WORDS = _numbered(
+    ["two dua", "three tiga", "four empat", "five lima", "six enam", "seven tujuh", "eight delapan", "nine sembilan", "ten sepuluh",
+     "eleven sebelas", "twelve", "thirteen", "fourteen", "fifteen", "sixteen", "seventeen", "eighteen", "nineteen", "twenty"],
+    start=2,
+)
+_INDONESIAN_COMPOUND = re.compile(r"\b(dua|tiga|empat|lima|enam|tujuh|delapan|sembilan)\s+(belas|puluh)\b")
+_WEEKDAYS = _numbered(["Monday Senin", "Tuesday Selasa", "Wednesday Rabu", "Thursday Kamis", "Friday Jumat Jum'at", "Saturday Sabtu", "Sunday Minggu"], start=0)
 # English "May" is left out: as a word it is far more often the verb.
-_MONTHS = {
-    name: month
-    for month, names in enumerate(
-        [("January", "Januari"), ("February", "Februari"), ("March", "Maret"), ("April",), ("Mei",), ("June", "Juni"), ("July", "Juli"),
-         ("August", "Agustus"), ("September",), ("October", "Oktober"), ("November",), ("December", "Desember")],
-        start=1,
-    )
-    for name in names
-}
+_MONTHS = _numbered(
+    ["January Januari", "February Februari", "March Maret", "April", "Mei", "June Juni", "July Juli", "August Agustus", "September",
+     "October Oktober", "November", "December Desember"],
+    start=1,
+)
 _DAY_SLASH_MONTH = re.compile(r"\b\d{1,2}/(\d{1,2})\b")
 
 
@@ -176,8 +172,9 @@ class CitationVerifier:
         listed = [n for n in dict.fromkeys(reply.citations) if 1 <= n <= len(sentences)]
         unmarked = not any(_MARKERS.search(claim) for claim in claims)
 
-        kept: list[tuple[str, list[int]]] = []
+        kept: list[tuple[str, str, list[int]]] = []
         for claim in claims:
+            claim, gap = claim.rstrip(), claim[len(claim.rstrip()) :]
             cited = [int(n) for group in _MARKERS.findall(claim) for n in group.split(",")]
             body = _MARKERS.sub("", claim).strip()
             if not body.strip(" .!?"):
@@ -196,16 +193,16 @@ class CitationVerifier:
             if problem:
                 notes.append(f"dropped {_clip(body)!r}: {problem}")
                 continue
-            kept.append((claim, cited))
+            kept.append((claim, gap, cited))
 
-        order = list(dict.fromkeys(n for _, cited in kept for n in cited))
+        order = list(dict.fromkeys(n for _, _, cited in kept for n in cited))
         renumber = {old: new for new, old in enumerate(order, start=1)}
 
         def renumbered(match: re.Match) -> str:
             numbers = dict.fromkeys(renumber[int(n)] for n in match.group(1).split(","))
             return " " + " ".join(f"[{n}]" for n in numbers)
 
-        text = " ".join(_MARKERS.sub(renumbered, claim) for claim, _ in kept)
+        text = "".join(_MARKERS.sub(renumbered, claim) + gap for claim, gap, _ in kept).strip()
         return VerifiedAnswer(text=text, cited=tuple(order), notes=tuple(notes))
 
 
@@ -233,14 +230,16 @@ def unsupported(claim: str, sources: Sequence[str]) -> str | None:
 
 
 def split_claims(text: str) -> list[str]:
-    """The sentences of an answer, each with the markers that follow it. Quotes are never split."""
+    """The sentences of an answer, each with the markers and the whitespace that follow it (so a
+    line break between claims survives when a claim is dropped). Quotes are never split."""
+    text = text.strip()
     masked = _QUOTED.sub(lambda m: "q" * len(m.group()), text)  # same length, so offsets still hold
     claims, start = [], 0
     for end in _CLAIM_END.finditer(masked):
-        claims.append(text[start : end.end()].strip())
+        claims.append(text[start : end.end()])
         start = end.end()
-    claims.append(text[start:].strip())
-    return [claim for claim in claims if claim]
+    claims.append(text[start:])
+    return [claim for claim in claims if claim.strip()]
 
 
 def quoted_phrases(text: str) -> list[str]:
@@ -353,13 +352,13 @@ class GenerativeAnswerer:
         verified = self.verifier.verify(reply, [item.sentence.text for item in retrieved])
         if not verified.cited:
             return self._fall_back(state, (*verified.notes, "no verified claim was left"))
-        written_in = detect_language(re.sub(_QUOTED, " ", verified.text), fallback=language)
+        written_in = detect_language(_QUOTED.sub(" ", verified.text), fallback=language)  # quotes are the article's language
         if written_in in ("id", "en") and written_in != language:
-            return self._fall_back(state, (*verified.notes, f"the model answered in {LANGUAGE_NAMES[written_in]}, the question was in {LANGUAGE_NAMES[language]}"))
-        citations = tuple(
-            Citation.from_hit(marker, retrieved[n - 1].sentence.to_hit(retrieved[n - 1].score)) for marker, n in enumerate(verified.cited, start=1)
-        )
-        return Answer(question=question, text=verified.text, abstained=False, citations=citations, language=language, answerer=self.name, notes=verified.notes)
+            wrong = f"the model answered in {LANGUAGE_NAMES[written_in]}, the question was in {LANGUAGE_NAMES[language]}"
+            return self._fall_back(state, (*verified.notes, wrong))
+        sources = [retrieved[n - 1] for n in verified.cited]
+        citations = tuple(Citation.from_hit(marker, item.sentence.to_hit(item.score)) for marker, item in enumerate(sources, start=1))
+        return Answer(question, verified.text, False, citations, language, answerer=self.name, notes=verified.notes)
 
     def _fall_back(self, state: dict, notes: tuple[str, ...]) -> Answer:
         answer = self.fallback.answer(state["question"], state["history"])
