@@ -93,6 +93,8 @@ def _read_url(url: str) -> Article:
         with urllib.request.urlopen(request, timeout=URL_TIMEOUT_SECONDS) as response:
             raw = response.read(MAX_DOCUMENT_BYTES + 1)
             content_type = response.headers.get("Content-Type", "")
+    except urllib.error.HTTPError as exc:
+        raise SourceUnreachableError(f"{url}: could not be fetched (HTTP {exc.code} {exc.reason}).") from exc
     except (urllib.error.URLError, TimeoutError, OSError, ValueError) as exc:
         reason = getattr(exc, "reason", exc)
         raise SourceUnreachableError(f"{url}: could not be fetched ({reason}).") from exc
@@ -128,6 +130,9 @@ def _article_from_html(html: str, *, source: str, fallback_title: str) -> Articl
         raise EmptyDocumentError(f"{source}: no article text found in the HTML.")
     metadata = trafilatura.extract_metadata(html)
     title = (metadata.title if metadata and metadata.title else "") or fallback_title
+    first_line, _, rest = text.partition("\n")
+    if first_line.strip() == title.strip() and rest.strip():  # the headline is the title, not a sentence
+        text = rest
     return _article_from_text(text, source=source, title=title)
 
 

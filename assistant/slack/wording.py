@@ -33,7 +33,7 @@ WORDING: dict[str, dict[str, str]] = {
 }
 
 SUGGESTED_PROMPTS = (
-    {"title": "Who met whom?", "message": "Who did Meutya Hafid meet?"},
+    {"title": "When was the meeting?", "message": "When did the meeting take place?"},
     {"title": "Siapa yang mendampingi?", "message": "Siapa yang mendampingi Menkomdigi Meutya Hafid?"},
     {"title": "How many companies?", "message": "How many US companies are interested in smart cities?"},
 )

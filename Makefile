@@ -1,0 +1,38 @@
+# Two commands from a fresh clone: `make run` (install, ingest seeds/, chat) and `make test`.
+PYTHON ?= python3.11
+VENV := .venv
+BIN := $(VENV)/bin
+PIP := $(BIN)/pip install --disable-pip-version-check -q -c constraints.txt
+
+export HF_HUB_OFFLINE := 1
+export ANONYMIZED_TELEMETRY := False
+
+.PHONY: run test install install-dev ingest eval bench clean
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+
+install: $(BIN)/python
+	$(PIP) -e .
+
+install-dev: $(BIN)/python
+	$(PIP) -e '.[dev]'
+
+ingest: install
+	$(BIN)/assistant ingest
+
+# Opens the terminal chat; without a terminal (CI, pipes) answers one sample question instead.
+run: ingest
+	@if [ -t 0 ]; then $(BIN)/assistant chat; else $(BIN)/assistant ask "Siapa yang ditemui Menkomdigi Meutya Hafid?"; fi
+
+test: install-dev
+	$(BIN)/python -m pytest -q
+
+eval: install
+	$(BIN)/assistant eval
+
+bench: install-dev
+	$(BIN)/python benchmarks/perf.py
+
+clean:
+	rm -rf $(VENV) data .pytest_cache

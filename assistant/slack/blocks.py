@@ -1,0 +1,135 @@
+"""Block Kit for answers and notices: pure functions from `Answer` to a `chat.postMessage` payload.
+
+An answer reads top to bottom as: the answer text with its `[n]` markers; for each cited sentence a
+quote of it and a context line ("[1] · sentence 12 of the article · <source link>"); then 👍/👎
+buttons. Abstentions are the short message and the buttons, with no sources.
+
+Slack rejects a message whose section text exceeds 3,000 characters or that has more than 50 blocks,
+so long text is split into several sections and, past the block budget, trailing sources are
+replaced by a "N more cited sentences not shown" note: a reply is trimmed, never refused. Every
+piece of article or user text is escaped (see `mrkdwn`); the `text` fallback (notifications, screen
+readers) is escaped too.
+"""
+
+from __future__ import annotations
+
+from assistant.slack.mrkdwn import escape, link
+from assistant.slack.wording import wording
+from assistant.types import Answer, Citation, Language
+
+MAX_SECTION_CHARS = 3000
+MAX_BLOCKS = 50
+MAX_FALLBACK_CHARS = 3000
+FEEDBACK_ACTIONS = {"feedback_up": "up", "feedback_down": "down"}
+"""Button action_id → stored rating."""
+_MAX_TITLE_CHARS = 150
+
+
+def answer_message(answer: Answer, answer_id: str, *, echo_question: bool = False) -> dict:
+    """`text` + `blocks` for an answer. `answer_id` rides on the feedback buttons.
+
+    `echo_question` repeats the question above the answer, for replies (the slash command's) that
+    do not sit under the message that asked.
+    """
+    language = answer.language
+    head = []
+    if echo_question:
+        asked = _truncate(escape(answer.question), MAX_SECTION_CHARS - 40)
+        head.append(_context(f"*{wording('you_asked', language)}:* {asked}"))
+    body = [_section(chunk) for chunk in split_mrkdwn(escape(answer.text) or "…")]
+    sources = [citation_blocks(citation, language) for citation in answer.citations]
+    blocks = _fit(head + body, sources, language)
+    blocks.append(feedback_buttons(answer_id, language))
+    return {"text": _truncate(escape(answer.text), MAX_FALLBACK_CHARS), "blocks": blocks}
+
+
+def notice_message(text: str) -> dict:
+    """A plain reply in the bot's own words (rate limit, apology, index down): escaped all the same."""
+    chunks = split_mrkdwn(escape(text))
+    return {"text": _truncate(escape(text), MAX_FALLBACK_CHARS), "blocks": [_section(chunk) for chunk in chunks][: MAX_BLOCKS]}
+
+
+def citation_blocks(citation: Citation, language: Language) -> list[dict]:
+    """The quoted sentence (answering spans in bold), then where it stands and where it comes from."""
+    quote = _bold_spans(escape(" ".join(citation.text.split())), citation.highlights)
+    blocks = [_section(f"> {chunk}") for chunk in split_mrkdwn(quote, MAX_SECTION_CHARS - 2)]
+    where = [f"*[{citation.marker}]*", wording("sentence", language, n=citation.position + 1)]
+    title = _truncate(citation.title or "source", _MAX_TITLE_CHARS)
+    source_link = link(citation.source, title)
+    if source_link:
+        where.append(source_link)
+    elif citation.title:
+        where.append(escape(title))
+    blocks.append(_context(" · ".join(where)))
+    return blocks
+
+
+def feedback_buttons(answer_id: str, language: Language) -> dict:
+    return {
+        "type": "actions",
+        "block_id": "feedback",
+        "elements": [
+            _button("feedback_up", f"👍 {wording('helpful', language)}", answer_id),
+            _button("feedback_down", f"👎 {wording('not_helpful', language)}", answer_id),
+        ],
+    }
+
+
+def split_mrkdwn(text: str, limit: int = MAX_SECTION_CHARS) -> list[str]:
+    """Chunks of at most `limit` characters, cut at a line break or space where one is near, and
+    never inside an `&amp;`-style entity (the text is already escaped)."""
+    chunks = []
+    while len(text) > limit:
+        cut = max(text.rfind("\n", 0, limit + 1), text.rfind(" ", 0, limit + 1))
+        if cut < limit // 2:
+            cut = limit
+            entity_start = text.rfind("&", cut - 4, cut)
+            if entity_start > 0 and ";" not in text[entity_start:cut]:
+                cut = entity_start
+        chunks.append(text[:cut].rstrip())
+        text = text[cut:].lstrip()
+    chunks.append(text)
+    return [chunk for chunk in chunks if chunk]
+
+
+def _fit(head: list[dict], sources: list[list[dict]], language: Language) -> list[dict]:
+    """Head blocks, then whole sources while they fit; one block is kept for the buttons."""
+    budget = MAX_BLOCKS - 1
+    if len(head) >= budget:  # keep one block for a "more sources" note
+        head = head[: budget - 2] + [_section("…")]
+    blocks = list(head)
+    for shown, source in enumerate(sources):
+        left_out = len(sources) - shown
+        # A note about what is left out needs a block of its own unless this is the last source.
+        room = budget - len(blocks) - (0 if left_out == 1 else 1)
+        if len(source) > room:
+            blocks.append(_context(wording("more_sources", language, n=left_out)))
+            break
+        blocks.extend(source)
+    return blocks[:budget]
+
+
+def _bold_spans(escaped_sentence: str, spans: tuple[str, ...]) -> str:
+    for span in spans:
+        escaped_span = escape(span).strip()
+        if escaped_span and "*" not in escaped_span and escaped_span in escaped_sentence:
+            escaped_sentence = escaped_sentence.replace(escaped_span, f"*{escaped_span}*", 1)
+    return escaped_sentence
+
+
+def _truncate(text: str, limit: int) -> str:
+    if len(text) <= limit:
+        return text
+    return split_mrkdwn(text, limit - 1)[0] + "…"
+
+
+def _section(mrkdwn: str) -> dict:
+    return {"type": "section", "text": {"type": "mrkdwn", "text": mrkdwn}}
+
+
+def _context(mrkdwn: str) -> dict:
+    return {"type": "context", "elements": [{"type": "mrkdwn", "text": mrkdwn}]}
+
+
+def _button(action_id: str, label: str, value: str) -> dict:
+    return {"type": "button", "action_id": action_id, "value": value, "text": {"type": "plain_text", "text": label, "emoji": True}}

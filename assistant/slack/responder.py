@@ -1,0 +1,144 @@
+"""Answering a Slack question off the listener thread: claim it, check the rate limit, read the
+thread, ask, post. Every Slack entry point (mention, message, side panel, slash command) ends here.
+
+Listeners only build a `Question` and `submit` it, so bolt acknowledges every request at once and a
+burst of questions waits in this pool, not in Slack's 3-second ack window. Whatever goes wrong
+after the claim becomes a short apology in the thread and a logged traceback; nothing propagates
+into the listener threads or kills the process.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+
+from slack_sdk import WebClient
+
+from assistant.answering.language import detect_language
+from assistant.answering.messages import message
+from assistant.errors import IndexUnavailableError
+from assistant.slack.blocks import answer_message, notice_message
+from assistant.slack.dedup import SeenEvents
+from assistant.slack.feedback import FeedbackStore
+from assistant.slack.ratelimit import PerUserRateLimit
+from assistant.slack.threads import BotIdentity, takes_part, thread_history
+from assistant.slack.wording import wording
+from assistant.types import Answer, Turn
+
+logger = logging.getLogger(__name__)
+
+Ask = Callable[[str, Sequence[Turn]], Answer]
+"""`Assistant.ask`, or any function with its signature."""
+Post = Callable[[dict], object]
+"""Sends a `{"text", "blocks"}` payload to wherever the question was asked."""
+Status = Callable[[str], object]
+
+
+@dataclass(frozen=True)
+class Question:
+    key: str
+    """De-duplication key (`dedup.message_key` / `dedup.command_key`)."""
+    channel: str
+    user: str
+    text: str
+    """What the person asked, as plain text (`mrkdwn.question_text`)."""
+    ts: str | None = None
+    """The asking message; history is what came before it."""
+    thread_ts: str | None = None
+    """The thread the question was asked in, if it is a reply in one: read for history."""
+    only_if_taking_part: bool = False
+    """A plain message in a thread: answer only where the bot was mentioned or has answered."""
+    echo_question: bool = False
+
+
+class Responder:
+    def __init__(
+        self,
+        ask: Ask,
+        client: WebClient,
+        bot: BotIdentity,
+        seen: SeenEvents,
+        rate_limit: PerUserRateLimit,
+        feedback: FeedbackStore,
+        workers: int = 4,
+    ) -> None:
+        self.ask = ask
+        self.client = client
+        self.bot = bot
+        self.seen = seen
+        self.rate_limit = rate_limit
+        self.feedback = feedback
+        self._pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="answer")
+
+    def submit(self, question: Question, post: Post, status: Status | None = None) -> None:
+        self._pool.submit(self._run, question, post, status)
+
+    def close(self) -> None:
+        """Finish the questions already taken, then stop."""
+        self._pool.shutdown(wait=True)
+
+    def thread_poster(self, channel: str, thread_ts: str) -> Post:
+        def post(payload: dict) -> object:
+            return self.client.chat_postMessage(channel=channel, thread_ts=thread_ts, unfurl_links=False, unfurl_media=False, **payload)
+
+        return post
+
+    # -- the work ------------------------------------------------------------------------------
+
+    def _run(self, question: Question, post: Post, status: Status | None) -> None:
+        try:
+            thread = self._thread(question)
+            if question.only_if_taking_part and not takes_part(thread, self.bot):
+                return
+            if not self.seen.claim(question.key):
+                logger.info("Already answered or answering %s; skipping this delivery", question.key)
+                return
+        except Exception:
+            logger.exception("Could not prepare to answer %s", question.key)
+            return
+        language = detect_language(question.text, fallback="en")
+        try:
+            self._answer(question, thread, language, post, status)
+        except Exception:
+            logger.exception("Answering %s failed", question.key)
+            self._post_quietly(post, notice_message(wording("apology", language)), question.key)
+
+    def _answer(self, question: Question, thread: list[dict], language, post: Post, status: Status | None) -> None:
+        wait = self.rate_limit.wait_seconds(question.user)
+        if wait:
+            post(notice_message(wording("rate_limited", language, seconds=wait)))
+            return
+        if status is not None:
+            self._set_status(status, wording("searching", language))
+        history = thread_history(thread, question.ts, self.bot) if thread and question.ts else []
+        try:
+            answer = self.ask(question.text, history)
+        except IndexUnavailableError:
+            logger.exception("The index is unavailable")
+            post(notice_message(message("index_unavailable", language)))
+            return
+        self.feedback.record_answer(question.key, answer, [turn.text for turn in history if turn.role == "user"])
+        post(answer_message(answer, question.key, echo_question=question.echo_question))
+
+    def _thread(self, question: Question) -> list[dict]:
+        if not question.thread_ts or question.thread_ts == question.ts:
+            return []
+        # One page (up to 200 messages) is plenty: the answerer only reads the latest turns.
+        response = self.client.conversations_replies(channel=question.channel, ts=question.thread_ts, limit=200)
+        return list(response.get("messages") or [])
+
+    @staticmethod
+    def _set_status(status: Status, text: str) -> None:
+        try:
+            status(text)
+        except Exception:  # a status is a nicety; the answer matters
+            logger.warning("Could not set the assistant status", exc_info=True)
+
+    @staticmethod
+    def _post_quietly(post: Post, payload: dict, key: str) -> None:
+        try:
+            post(payload)
+        except Exception:
+            logger.exception("Could not post the apology for %s either", key)

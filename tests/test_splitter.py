@@ -1,0 +1,64 @@
+"""Sentence splitting and news-page furniture, on the real article and on tricky Indonesian text."""
+
+import pytest
+
+from ingest.article import parse_article
+from ingest.splitter import split_sentences
+from tests.conftest import DOC_ID
+
+
+def test_seed_article_has_13_body_sentences_with_exact_offsets(seed_text):
+    article = parse_article(seed_text, doc_id=DOC_ID, title="t", source="seed")
+    assert len(article.sentences) == 13
+    for position, sentence in enumerate(article.sentences):
+        assert sentence.position == position
+        assert seed_text[sentence.start : sentence.end] == sentence.text
+        assert sentence.sentence_id == f"{DOC_ID}#{position:02d}"
+    assert article.sentences[0].text.startswith("Jakarta (ANTARA) - Menteri Komunikasi")
+    assert article.sentences[-1].text.endswith("Christopher Feather.")
+
+
+def test_read_also_lines_and_related_list_are_metadata_not_sentences(seed_text):
+    article = parse_article(seed_text, doc_id=DOC_ID, title="t", source="seed")
+    texts = " ".join(s.text for s in article.sentences)
+    assert "Baca juga" not in texts
+    assert "Berita Terkait" not in texts
+    assert "Kamis, 14 November 2024" not in texts
+    assert "Banyak pemain global tertarik investasi infrastruktur data" in article.related_headlines
+    assert "Dubes Jepang soroti pentingnya pertukaran personel militer dengan Indonesia" in article.related_headlines
+    assert len(article.related_headlines) == 8  # two "Baca juga" headlines recur in the list
+
+
+def test_quotation_spanning_two_sentences_splits_inside_the_quote(seed_text):
+    article = parse_article(seed_text, doc_id=DOC_ID, title="t", source="seed")
+    assert article.sentences[6].text.endswith("termasuk smart city.")
+    assert article.sentences[7].text.endswith("transformasi ini,” jelasnya.")
+
+
+@pytest.mark.parametrize(
+    "text, expected",
+    [
+        ("Dr. Budi datang ke No. 5 di Jl. Sudirman. Ia pulang.", ["Dr. Budi datang ke No. 5 di Jl. Sudirman.", "Ia pulang."]),
+        ("Harganya Rp1.000 atau 3,5 persen. Lalu naik.", ["Harganya Rp1.000 atau 3,5 persen.", "Lalu naik."]),
+        ("Rapat pada Senin (18/11) pukul 10.00 WIB. Selesai.", ["Rapat pada Senin (18/11) pukul 10.00 WIB.", "Selesai."]),
+        ("Surat a.n. Menteri dikirim. Sudah.", ["Surat a.n. Menteri dikirim.", "Sudah."]),
+        ("Ada buku, pena, dll. Semua dibawa.", ["Ada buku, pena, dll.", "Semua dibawa."]),
+        ('"Kami senang," kata dia. "Ini penting." Lalu ia pergi.', ['"Kami senang," kata dia.', '"Ini penting."', "Lalu ia pergi."]),
+        ("“Ini langkah baik.” Ia menambahkan.", ["“Ini langkah baik.”", "Ia menambahkan."]),
+        ('Ia bilang "bagus." kata dia.', ['Ia bilang "bagus." kata dia.']),
+        ("Susilo B. Yudhoyono hadir. Ok.", ["Susilo B. Yudhoyono hadir.", "Ok."]),
+        ("Apa kabar? Baik! Terima kasih.", ["Apa kabar?", "Baik!", "Terima kasih."]),
+    ],
+)
+def test_indonesian_rules(text, expected):
+    spans = split_sentences(text)
+    assert [s.text for s in spans] == expected
+    assert all(text[s.start : s.end] == s.text for s in spans)
+
+
+def test_sentences_never_cross_lines():
+    assert [s.text for s in split_sentences("Judul tanpa titik\nKalimat pertama. Kalimat kedua.")] == [
+        "Judul tanpa titik",
+        "Kalimat pertama.",
+        "Kalimat kedua.",
+    ]
