@@ -60,7 +60,7 @@ class ExtractiveAnswerer:
 
     def answer(self, question: str, history: Sequence[Turn | str] = ()) -> Answer:
         question = normalise(question)
-        language = detect_language(question, fallback=_history_language(history))
+        language = detect_language(question, fallback=history_language(history))
         problem = find_problem(question)
         if problem:
             return refusal(question, problem.reason, language)
@@ -135,7 +135,7 @@ def _quote(sentence: str) -> str:
     return sentence if sentence[:1] in "\"“'‘" else f"“{sentence}”"
 
 
-def _history_language(history: Sequence[Turn | str]) -> Language:
+def history_language(history: Sequence[Turn | str]) -> Language:
     for turn in reversed(history):
         text = turn if isinstance(turn, str) else turn.text
         if isinstance(turn, str) or turn.role == "user":

@@ -29,7 +29,7 @@ from langchain_core.prompts import ChatPromptTemplate
 from langchain_core.runnables import RunnableLambda, RunnablePassthrough
 from pydantic import BaseModel, field_validator
 
-from assistant.answering.extractive import ExtractiveAnswerer, _history_language, refusal
+from assistant.answering.extractive import ExtractiveAnswerer, history_language, refusal
 from assistant.answering.language import detect_language
 from assistant.answering.question import contextualise, find_problem, normalise
 from assistant.errors import ConfigurationError
@@ -328,7 +328,7 @@ class GenerativeAnswerer:
 
     def answer(self, question: str, history: Sequence[Turn | str] = ()) -> Answer:
         question = normalise(question)
-        language = detect_language(question, fallback=_history_language(history))
+        language = detect_language(question, fallback=history_language(history))
         if find_problem(question) or language == "other":
             # Bad input and other languages get the extractive path's polite replies; no model call.
             return self.fallback.answer(question, history)

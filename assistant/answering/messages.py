@@ -1,4 +1,7 @@
-"""Everything the assistant says in its own words, in Indonesian and English."""
+"""Everything the assistant says in its own words, in Indonesian and English.
+
+Replies to input with no detectable language (empty, emoji, a wall of one character) carry both.
+"""
 
 from __future__ import annotations
 
@@ -10,16 +13,16 @@ MESSAGES: dict[str, dict[str, str]] = {
         "id": "Artikel tidak menyebutkan hal itu. Saya tidak menemukannya di artikel, jadi saya tidak akan menebak.",
     },
     "empty": {
-        "en": "Please ask a question about the article.",
-        "id": "Silakan ajukan pertanyaan tentang artikel.",
+        "en": "Please ask a question about the article. / Silakan ajukan pertanyaan tentang artikel.",
+        "id": "Silakan ajukan pertanyaan tentang artikel. / Please ask a question about the article.",
     },
     "too_long": {
-        "en": "That question is too long (over 2,000 characters). Please ask it more briefly.",
-        "id": "Pertanyaan itu terlalu panjang (lebih dari 2.000 karakter). Silakan ajukan dengan lebih singkat.",
+        "en": "That question is too long (over 2,000 characters). Please ask it more briefly. / Pertanyaan itu terlalu panjang (lebih dari 2.000 karakter). Silakan ajukan dengan lebih singkat.",
+        "id": "Pertanyaan itu terlalu panjang (lebih dari 2.000 karakter). Silakan ajukan dengan lebih singkat. / That question is too long (over 2,000 characters). Please ask it more briefly.",
     },
     "no_words": {
-        "en": "I could not find a question in that. Please ask about the article in words.",
-        "id": "Saya tidak menemukan pertanyaan di situ. Silakan bertanya tentang artikel dengan kata-kata.",
+        "en": "I could not find a question in that. Please ask about the article in words. / Saya tidak menemukan pertanyaan di situ. Silakan bertanya tentang artikel dengan kata-kata.",
+        "id": "Saya tidak menemukan pertanyaan di situ. Silakan bertanya tentang artikel dengan kata-kata. / I could not find a question in that. Please ask about the article in words.",
     },
     "instruction": {
         "en": "I can only answer questions about the article, from what the article says.",
