@@ -65,15 +65,17 @@ class FeedbackStore:
                 (answer_id, answer.question, answer.text, citations, answer.language, json.dumps(history), time.time()),
             )
 
-    def record_feedback(self, answer_id: str, user: str, rating: str) -> bool:
-        """Store a click; False when the answer is unknown (e.g. the database was reset since)."""
+    def record_feedback(self, answer_id: str, user: str, rating: str) -> str | None:
+        """Store a click. Returns the answer's language, or None when the answer is unknown (e.g.
+        the database was reset since it was posted) and nothing was stored."""
         with connect(self.path) as db:
-            cursor = db.execute(
+            stored = db.execute(
                 "INSERT OR REPLACE INTO feedback "
                 "SELECT id, ?, ?, ?, question, answer, citations, lang, history FROM answers WHERE id = ?",
                 (user, rating, time.time(), answer_id),
-            )
-            return cursor.rowcount == 1
+            ).rowcount
+            row = db.execute("SELECT lang FROM answers WHERE id = ?", (answer_id,)).fetchone()
+        return row[0] if stored and row else None
 
     def cases(self) -> list[dict]:
         with connect(self.path) as db:

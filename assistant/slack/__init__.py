@@ -1,0 +1,15 @@
+"""The Slack bot: answers about the article in threads, quoting its sentences, exactly once.
+
+    app.py        start-up: settings, the Assistant (loaded once), bolt App, Socket Mode or HTTP server
+    handlers.py   bolt listeners: mention, message, assistant side panel, /ask, feedback buttons
+    responder.py  the one path every question takes: claim, rate limit, thread history, ask, post
+    blocks.py     Block Kit for answers and notices (Slack's size limits, escaping)
+    mrkdwn.py     Slack text in (mentions, entities) and out (escaping, safe links)
+    threads.py    a thread (`conversations.replies`) as conversation history
+    dedup.py      `SeenEvents`: one claim per user message, whichever delivery arrives first
+    ratelimit.py  per-user questions per minute
+    feedback.py   👍/👎 storage and `assistant feedback export`
+    settings.py   `SlackSettings` (SLACK_BOT_TOKEN, SLACK_SIGNING_SECRET, SLACK_APP_TOKEN, SLACK_API_URL, …)
+
+Nothing here is imported by `import assistant`; the CLI imports `assistant.slack.app` on `assistant slack`.
+"""

@@ -1,0 +1,215 @@
+"""Starting the Slack bot: settings → Assistant (loaded once) → bolt `App` → Socket Mode or HTTP.
+
+    assistant slack                      Socket Mode (SLACK_APP_TOKEN, SLACK_BOT_TOKEN)
+    assistant slack --http --port 3000   Events API, interactivity and /ask at POST /slack/events
+                                         (SLACK_BOT_TOKEN, SLACK_SIGNING_SECRET); GET /healthz for probes
+
+HTTP mode serves bolt's WSGI adapter from a threading `wsgiref` server: one thread per request, so a
+burst of deliveries is acknowledged in parallel (bolt's own `app.start()` server handles one request
+at a time). Bolt's request verification checks the signing secret and rejects timestamps more than
+five minutes old with 401, before any listener runs.
+
+The Web API client retries connection errors, 5xx and 429 (honouring Retry-After) with slack_sdk's
+retry handlers. Log output passes through a formatter that blanks the tokens and signing secret,
+even in slack_sdk's DEBUG request dumps.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+import signal
+import sys
+import threading
+from collections.abc import Callable
+from socketserver import ThreadingMixIn
+from wsgiref.simple_server import WSGIRequestHandler, WSGIServer, make_server
+
+from slack_bolt import App
+from slack_sdk import WebClient
+from slack_sdk.errors import SlackApiError
+from slack_sdk.http_retry.builtin_handlers import ConnectionErrorRetryHandler, RateLimitErrorRetryHandler, ServerErrorRetryHandler
+
+from assistant.errors import ConfigurationError
+from assistant.settings import Settings
+from assistant.slack.dedup import SqliteSeenEvents
+from assistant.slack.feedback import FeedbackStore
+from assistant.slack.handlers import register
+from assistant.slack.ratelimit import PerUserRateLimit
+from assistant.slack.responder import Ask, Responder
+from assistant.slack.settings import SlackSettings
+from assistant.slack.sqlite import state_path
+from assistant.slack.threads import BotIdentity
+
+logger = logging.getLogger(__name__)
+
+EVENTS_PATH = "/slack/events"
+HEALTH_PATH = "/healthz"
+
+
+def run(settings: Settings, *, http: bool, host: str, port: int) -> int:
+    """The `assistant slack` command. Raises `ConfigurationError` (non-zero exit) for missing tokens."""
+    slack = SlackSettings()
+    configure_logging(slack)
+    slack.require(http=http)
+    from assistant.core import Assistant
+
+    bot = Assistant.load(settings)
+    bot.ask("warm-up")  # builds the answerer now rather than during the first question
+    app, responder = build_app(settings, slack, ask=bot.ask, http=http)
+    logger.info("Answering from %r", bot)
+    try:
+        if http:
+            serve_http(app, host, port)
+        else:
+            serve_socket_mode(app, slack.slack_app_token.get_secret_value())
+    finally:
+        responder.close()
+    return 0
+
+
+def build_app(settings: Settings, slack: SlackSettings, *, ask: Ask, http: bool) -> tuple[App, Responder]:
+    """The bolt app with every listener registered, and the `Responder` behind them.
+
+    `ask` is the seam: `Assistant.ask` in production, anything with its signature in a test.
+    """
+    client = web_client(slack)
+    bot = identify(client, slack.slack_api_url)
+    app = App(
+        name="article-assistant",
+        client=client,
+        signing_secret=slack.slack_signing_secret.get_secret_value() if slack.slack_signing_secret else "",
+        request_verification_enabled=http,
+        process_before_response=False,
+    )
+    feedback = FeedbackStore(state_path(settings))
+    responder = Responder(
+        ask=ask,
+        client=client,
+        bot=bot,
+        seen=SqliteSeenEvents(state_path(settings)),
+        rate_limit=PerUserRateLimit(slack.slack_rate_limit_per_minute),
+        feedback=feedback,
+        workers=slack.slack_answer_workers,
+    )
+    register(app, responder, feedback, bot)
+    return app, responder
+
+
+def web_client(slack: SlackSettings) -> WebClient:
+    token = slack.slack_bot_token.get_secret_value() if slack.slack_bot_token else None
+    base_url = slack.slack_api_url if slack.slack_api_url.endswith("/") else slack.slack_api_url + "/"
+    return WebClient(
+        token=token,
+        base_url=base_url,
+        timeout=15,
+        retry_handlers=[
+            ConnectionErrorRetryHandler(max_retry_count=2),
+            RateLimitErrorRetryHandler(max_retry_count=3),
+            ServerErrorRetryHandler(max_retry_count=2),
+        ],
+    )
+
+
+def identify(client: WebClient, api_url: str) -> BotIdentity:
+    try:
+        response = client.auth_test()
+    except SlackApiError as exc:
+        raise ConfigurationError(f"Slack rejected SLACK_BOT_TOKEN ({exc.response.get('error')}). Check the bot token.") from None
+    except OSError as exc:
+        raise ConfigurationError(f"Cannot reach the Slack Web API at {api_url} ({exc}). Check SLACK_API_URL and the network.") from None
+    return BotIdentity(user_id=response.get("user_id", ""), bot_id=response.get("bot_id", ""))
+
+
+# -- HTTP ------------------------------------------------------------------------------------------
+
+
+class ThreadingWSGIServer(ThreadingMixIn, WSGIServer):
+    daemon_threads = True
+    request_queue_size = 128
+    """Listen backlog: a burst of deliveries waits here instead of being refused."""
+
+
+class _LoggingRequestHandler(WSGIRequestHandler):
+    def log_message(self, format: str, *args) -> None:  # noqa: A002 (the stdlib's name)
+        logger.debug("%s " + format, self.address_string(), *args)
+
+
+def make_http_server(app: App, host: str, port: int) -> ThreadingWSGIServer:
+    """The HTTP server for `app` (port 0: any free port; see `.server_port`). Call `serve_forever()`."""
+    from slack_bolt.adapter.wsgi import SlackRequestHandler
+
+    slack_handler = SlackRequestHandler(app, path=EVENTS_PATH)
+
+    def wsgi(environ, start_response):
+        if environ.get("PATH_INFO") == HEALTH_PATH:
+            start_response("200 OK", [("Content-Type", "text/plain; charset=utf-8")])
+            return [b"ok\n"]
+        return slack_handler(environ, start_response)
+
+    return make_server(host, port, wsgi, server_class=ThreadingWSGIServer, handler_class=_LoggingRequestHandler)
+
+
+def serve_http(app: App, host: str, port: int) -> None:
+    server = make_http_server(app, host, port)
+    _on_sigterm(lambda: threading.Thread(target=server.shutdown, daemon=True).start())
+    logger.info("Listening for Slack on http://%s:%d%s", host, server.server_port, EVENTS_PATH)
+    with server:
+        server.serve_forever()
+    logger.info("Stopped")
+
+
+# -- Socket Mode -----------------------------------------------------------------------------------
+
+
+def serve_socket_mode(app: App, app_token: str) -> None:
+    from slack_bolt.adapter.socket_mode import SocketModeHandler
+
+    handler = SocketModeHandler(app, app_token)
+    stop = threading.Event()
+    _on_sigterm(stop.set)
+    try:
+        handler.connect()
+    except SlackApiError as exc:
+        raise ConfigurationError(
+            f"Slack rejected SLACK_APP_TOKEN ({exc.response.get('error')}). It must be an app-level token "
+            "(xapp-…) with the connections:write scope."
+        ) from None
+    logger.info("Connected to Slack in Socket Mode")
+    try:
+        stop.wait()
+    finally:
+        handler.close()
+        logger.info("Stopped")
+
+
+def _on_sigterm(callback: Callable[[], None]) -> None:
+    if threading.current_thread() is threading.main_thread():
+        signal.signal(signal.SIGTERM, lambda signum, frame: callback())
+
+
+# -- logging ---------------------------------------------------------------------------------------
+
+_TOKEN_PATTERN = re.compile(r"\b(xox[abprse]|xapp)-[A-Za-z0-9-]+")
+
+
+class RedactingFormatter(logging.Formatter):
+    """Blanks the configured secrets and anything shaped like a Slack token, tracebacks included."""
+
+    def __init__(self, secrets: list[str], fmt: str) -> None:
+        super().__init__(fmt)
+        self.secrets = sorted(secrets, key=len, reverse=True)
+
+    def format(self, record: logging.LogRecord) -> str:
+        text = super().format(record)
+        for secret in self.secrets:
+            text = text.replace(secret, "[redacted]")
+        return _TOKEN_PATTERN.sub(lambda match: f"{match.group(1)}-[redacted]", text)
+
+
+def configure_logging(slack: SlackSettings) -> None:
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(RedactingFormatter(slack.secrets(), "%(asctime)s %(levelname)s %(name)s: %(message)s"))
+    root = logging.getLogger()
+    root.handlers[:] = [handler]
+    root.setLevel(slack.slack_log_level.upper())

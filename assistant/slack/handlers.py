@@ -1,0 +1,105 @@
+"""Bolt listeners. Each one turns a Slack payload into a `Question` and hands it to the `Responder`.
+
+Where the bot answers:
+- `app_mention` in a channel: in the thread of the mention (a new thread under a top-level mention).
+- `message`: a direct message; a channel message that mentions the bot (the twin of `app_mention`,
+  de-duplicated by message); a reply in a thread where the bot was mentioned or has answered (a
+  follow-up, answered with the thread as history). Anything else, and anything from a bot, is ignored.
+- The assistant side panel (bolt's `Assistant`): a greeting and suggested prompts when a thread
+  starts, "Searching the article…" as the status while answering. Replies in DM threads arrive here.
+- `/ask QUESTION`: answered **ephemerally**, via the command's `response_url`. A slash command is a
+  private lookup: the command itself is invisible to the channel, so a public answer would appear
+  out of nowhere, and the response_url works in every channel and DM, even ones the bot was never
+  invited to. To ask in public and follow up in a thread, mention the bot instead.
+- 👍/👎 buttons: the rating is stored with the answer it belongs to; the clicker gets an
+  ephemeral thank-you.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+
+from slack_bolt import App
+from slack_bolt import Assistant as AssistantPanel
+
+from assistant.slack.blocks import FEEDBACK_ACTIONS
+from assistant.slack.dedup import command_key, message_key
+from assistant.slack.feedback import FeedbackStore
+from assistant.slack.mrkdwn import mentions, question_text
+from assistant.slack.responder import Question, Responder
+from assistant.slack.threads import BotIdentity, is_from_a_bot
+from assistant.slack.wording import SUGGESTED_PROMPTS, wording
+
+logger = logging.getLogger(__name__)
+
+ANSWERED_SUBTYPES = (None, "file_share", "thread_broadcast")
+"""Message subtypes a person writes; edits, deletions, joins and the like are not questions."""
+
+
+def register(app: App, responder: Responder, feedback: FeedbackStore, bot: BotIdentity) -> None:
+    @app.event("app_mention")
+    def on_mention(event: dict) -> None:
+        if not is_from_a_bot(event):
+            ask_in_thread(responder, event, bot)
+
+    @app.event("message")
+    def on_message(event: dict) -> None:
+        if is_from_a_bot(event) or event.get("subtype") not in ANSWERED_SUBTYPES or bot.wrote(event):
+            return
+        is_reply = event.get("thread_ts") not in (None, event.get("ts"))
+        if event.get("channel_type") == "im" or mentions(event.get("text", ""), bot.user_id):
+            ask_in_thread(responder, event, bot)
+        elif is_reply:
+            ask_in_thread(responder, event, bot, only_if_taking_part=True)
+
+    panel = AssistantPanel()
+
+    @panel.thread_started
+    def on_thread_started(say, set_suggested_prompts) -> None:
+        say(wording("greeting"))
+        set_suggested_prompts(prompts=list(SUGGESTED_PROMPTS), title=wording("prompts_title"))
+
+    @panel.user_message
+    def on_panel_message(payload: dict, set_status) -> None:
+        ask_in_thread(responder, payload, bot, status=set_status)
+
+    app.assistant(panel)
+
+    @app.command("/ask")
+    def on_ask(ack, command: dict, respond) -> None:
+        ack()
+        question = Question(
+            key=command_key(command["trigger_id"]),
+            channel=command.get("channel_id", ""),
+            user=command.get("user_id", ""),
+            text=question_text(command.get("text", ""), bot.user_id),
+            echo_question=True,
+        )
+        responder.submit(question, post=lambda payload: respond(response_type="ephemeral", **payload))
+
+    @app.action(re.compile("^(" + "|".join(FEEDBACK_ACTIONS) + ")$"))
+    def on_feedback(ack, action: dict, body: dict, respond) -> None:
+        ack()
+        user = body.get("user", {}).get("id", "")
+        language = feedback.record_feedback(action["value"], user, FEEDBACK_ACTIONS[action["action_id"]])
+        if language is None:
+            logger.warning("Feedback for an unknown answer %s", action["value"])
+        reply = wording("thanks" if language else "feedback_lost", language or "en")
+        respond(response_type="ephemeral", replace_original=False, text=reply)
+
+
+def ask_in_thread(responder: Responder, event: dict, bot: BotIdentity, *, only_if_taking_part: bool = False, status=None) -> None:
+    channel, ts = event["channel"], event["ts"]
+    thread_ts = event.get("thread_ts")
+    question = Question(
+        key=message_key(channel, ts),
+        channel=channel,
+        user=event.get("user", ""),
+        text=question_text(event.get("text", ""), bot.user_id),
+        ts=ts,
+        thread_ts=thread_ts,
+        only_if_taking_part=only_if_taking_part,
+    )
+    responder.submit(question, post=responder.thread_poster(channel, thread_ts or ts), status=status)
+

@@ -1,0 +1,234 @@
+"""The real bot process (`assistant slack --http`) receiving signed Events API, slash command and
+interactivity requests over HTTP, answering from the real index into the fake Web API."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+import time
+from concurrent.futures import ThreadPoolExecutor
+
+import pytest
+import yaml
+from conftest import HTTP_RATE_LIMIT, clean_env
+from slack_fakes import BOT_USER, button_click, mention, message_event, slash_command, wait_until
+
+pytestmark = pytest.mark.slow
+ACCOMPANIED = "didampingi Wamenkomdigi"
+"""From sentence #11 (0-based), "sentence 12 of the article": who accompanied the minister."""
+
+
+def settle(bot, fake_slack, channel: str) -> None:
+    """Let in-flight work finish: a sentinel question asked after everything else in `channel` is
+    answered, and then the fake Web API sees no new calls for a short quiet period."""
+    sentinel = fake_slack.user_message(channel + "Z", "USENTINEL", f"<@{BOT_USER}> Kapan pertemuan berlangsung?")
+    bot.events.event(mention(sentinel))
+    fake_slack.wait_for_posts(channel + "Z", sentinel["ts"])
+    quiet = {"calls": -1, "since": time.monotonic()}
+
+    def quiet_for(seconds: float) -> bool:
+        count = len(fake_slack.calls)
+        if count != quiet["calls"]:
+            quiet.update(calls=count, since=time.monotonic())
+        return time.monotonic() - quiet["since"] >= seconds
+
+    wait_until(lambda: quiet_for(0.3), timeout=10, what="the bot to go quiet")
+
+
+def sections(post: dict) -> list[str]:
+    return [block["text"]["text"] for block in post["blocks"] if block["type"] == "section"]
+
+
+def contexts(post: dict) -> list[str]:
+    return [element["text"] for block in post["blocks"] if block["type"] == "context" for element in block["elements"]]
+
+
+def test_mention_gets_one_threaded_reply_quoting_its_sources(http_bot, fake_slack, channel, user):
+    asked = fake_slack.user_message(channel, user, f"<@{BOT_USER}> Who accompanied Meutya Hafid?")
+    assert http_bot.events.event(mention(asked))[0] == 200
+
+    [reply] = fake_slack.wait_for_posts(channel, asked["ts"])
+    assert reply["thread_ts"] == asked["ts"]
+    assert reply["text"].startswith("Nezar Patria, Mira Tayyiba and Ismail [1].")
+    quote = next(text for text in sections(reply) if text.startswith("> "))
+    assert "didampingi Wamenkomdigi *Nezar Patria*" in quote
+    assert "*[1]* · sentence 12 of the article" in contexts(reply)[0]
+    buttons = [element["action_id"] for block in reply["blocks"] if block["type"] == "actions" for element in block["elements"]]
+    assert buttons == ["feedback_up", "feedback_down"]
+    settle(http_bot, fake_slack, channel)
+    assert len(fake_slack.posts(channel)) == 1
+
+
+def test_a_retried_delivery_is_not_answered_twice(http_bot, fake_slack, channel, user):
+    asked = fake_slack.user_message(channel, user, f"<@{BOT_USER}> Kapan pertemuan berlangsung?")
+    event = mention(asked)
+    assert http_bot.events.event(event, event_id="EvRETRY1")[0] == 200
+    fake_slack.wait_for_posts(channel, asked["ts"])
+    for attempt in (1, 2, 3):
+        assert http_bot.events.event(event, event_id="EvRETRY1", retry_num=attempt)[0] == 200
+    settle(http_bot, fake_slack, channel)
+    assert len(fake_slack.posts(channel)) == 1
+
+
+def test_mention_and_its_message_twin_get_one_reply(http_bot, fake_slack, channel, user):
+    asked = fake_slack.user_message(channel, user, f"<@{BOT_USER}> Berapa perusahaan AS yang tertarik?")
+    with ThreadPoolExecutor(2) as pool:
+        statuses = list(pool.map(lambda event: http_bot.events.event(event)[0], [mention(asked), message_event(asked)]))
+    assert statuses == [200, 200]
+    [reply] = fake_slack.wait_for_posts(channel, asked["ts"])
+    assert "12 perusahaan" in reply["text"]
+    settle(http_bot, fake_slack, channel)
+    assert len(fake_slack.posts(channel)) == 1
+
+
+def test_follow_up_in_thread_uses_the_thread_as_history(http_bot, fake_slack, channel, user):
+    first = fake_slack.user_message(channel, user, f"<@{BOT_USER}> Who did Meutya Hafid meet?")
+    http_bot.events.event(mention(first))
+    fake_slack.wait_for_posts(channel, first["ts"])
+
+    follow_up = fake_slack.user_message(channel, user, "Who accompanied her?", thread_ts=first["ts"])
+    http_bot.events.event(message_event(follow_up))
+    replies = fake_slack.wait_for_posts(channel, first["ts"], count=2)
+    assert ACCOMPANIED in " ".join(sections(replies[1]))
+    assert "sentence 12 of the article" in " ".join(contexts(replies[1]))
+    assert fake_slack.calls_to("conversations.replies", channel=channel, ts=first["ts"])
+
+    # The same words with no thread behind them cannot be resolved: the history made the difference.
+    alone = fake_slack.user_message(channel, user, f"<@{BOT_USER}> Who accompanied her?")
+    http_bot.events.event(mention(alone))
+    [reply] = fake_slack.wait_for_posts(channel, alone["ts"])
+    assert ACCOMPANIED not in reply["text"]
+
+
+def test_thread_messages_without_the_bot_are_left_alone(http_bot, fake_slack, channel, user):
+    parent = fake_slack.user_message(channel, user, "Lunch at noon?")
+    reply = fake_slack.user_message(channel, "UOTHER01", "Who accompanied her?", thread_ts=parent["ts"])
+    top_level = fake_slack.user_message(channel, user, "Who did Meutya Hafid meet?")
+    http_bot.events.event(message_event(reply))
+    http_bot.events.event(message_event(top_level))
+    settle(http_bot, fake_slack, channel)
+    assert fake_slack.posts(channel) == []
+
+
+def test_messages_from_bots_are_ignored(http_bot, fake_slack, channel):
+    other_bot = {**fake_slack.user_message(channel, "UOTHERBOT", f"<@{BOT_USER}> Who accompanied Meutya Hafid?"), "bot_id": "BOTHER"}
+    itself = {**fake_slack.user_message(channel, BOT_USER, f"<@{BOT_USER}> Who accompanied Meutya Hafid?"), "bot_id": "BBOT0001"}
+    for event in (mention(other_bot), message_event(other_bot), message_event({**other_bot, "subtype": "bot_message"}), message_event(itself)):
+        assert http_bot.events.event(event)[0] == 200
+    settle(http_bot, fake_slack, channel)
+    assert fake_slack.posts(channel) == []
+
+
+def test_direct_message_is_answered(http_bot, fake_slack, channel, user):
+    dm = "D" + channel[1:]
+    asked = fake_slack.user_message(dm, user, "Di mana pertemuan berlangsung?")
+    http_bot.events.event(message_event(asked, channel_type="im"))
+    [reply] = fake_slack.wait_for_posts(dm, asked["ts"])
+    assert "Kantor Kementerian Komdigi" in reply["text"]
+    assert "kalimat ke-4 dalam artikel" in " ".join(contexts(reply))  # an Indonesian question gets Indonesian labels
+
+
+def test_slash_command_answers_ephemerally_and_echoes_the_question(http_bot, fake_slack, channel, user):
+    fields = slash_command("Berapa perusahaan AS yang tertarik?", user=user, channel=channel, response_url=fake_slack.response_url(channel), trigger_id=f"trig-{channel}")
+    status, body = http_bot.events.command(fields)
+    assert status == 200 and body == b""
+    [response] = wait_until(lambda: fake_slack.responses(channel), what="the /ask response")
+    assert response["response_type"] == "ephemeral"
+    assert "12 perusahaan" in response["text"]
+    assert contexts(response)[0] == "*Anda bertanya:* Berapa perusahaan AS yang tertarik?"
+    assert fake_slack.posts(channel) == []
+
+
+def test_slack_markup_in_questions_is_escaped_and_never_pings(http_bot, fake_slack, channel, user):
+    typed = "<!channel> <@U0BOSS> <http://evil.example|click me> & who accompanied Meutya Hafid?"
+    fields = slash_command(typed, user=user, channel=channel, response_url=fake_slack.response_url(channel), trigger_id=f"trig-{channel}")
+    http_bot.events.command(fields)
+    [response] = wait_until(lambda: fake_slack.responses(channel), what="the /ask response")
+    shown = json.dumps(response, ensure_ascii=False)
+    assert "&lt;!channel&gt; &lt;@U0BOSS&gt; &lt;http://evil.example|click me&gt; &amp; who" in shown
+    for raw in ("<!channel>", "<@U0BOSS>", "<http://evil.example"):
+        assert raw not in shown
+
+    # A mention whose text Slack delivers with the same markup: the reply never carries it raw.
+    asked = fake_slack.user_message(channel, user, f"<@{BOT_USER}> {typed} &lt;!here&gt;")
+    http_bot.events.event(mention(asked))
+    [reply] = fake_slack.wait_for_posts(channel, asked["ts"])
+    posted = json.dumps(reply, ensure_ascii=False)
+    for raw in ("<!channel>", "<@U0BOSS>", "<http://evil.example", "<!here>"):
+        assert raw not in posted
+
+
+def test_forged_or_replayed_requests_get_401_and_no_reply(http_bot, fake_slack, channel, user):
+    asked = fake_slack.user_message(channel, user, f"<@{BOT_USER}> Who accompanied Meutya Hafid?")
+    body = json.dumps({"type": "event_callback", "team_id": "T0001", "event": mention(asked), "event_id": "EvFORGED"}).encode()
+    now = int(time.time())
+    assert http_bot.events.post(body, "application/json", signature="v0=" + "0" * 64)[0] == 401
+    assert http_bot.events.post(body, "application/json", timestamp=now - 6 * 60)[0] == 401  # correctly signed, but stale
+    stale_signature = http_bot.events.sign(str(now - 6 * 60), body)
+    assert http_bot.events.post(body, "application/json", timestamp=now, signature=stale_signature)[0] == 401
+    settle(http_bot, fake_slack, channel)
+    assert fake_slack.posts(channel) == []
+
+
+def test_rate_limit_gives_a_friendly_notice_in_the_thread(http_bot, fake_slack, channel, user):
+    asked = [fake_slack.user_message(channel, user, f"<@{BOT_USER}> Kapan pertemuan berlangsung? ({n})") for n in range(HTTP_RATE_LIMIT + 1)]
+    for message in asked:
+        http_bot.events.event(mention(message))
+    for message in asked:
+        fake_slack.wait_for_posts(channel, message["ts"])
+    texts = [fake_slack.posts(channel, message["ts"])[0]["text"] for message in asked]
+    notices = [text for text in texts if "Tunggu sekitar" in text]
+    assert len(notices) == 1 and "detik" in notices[0]
+    assert sum("Senin (18/11)" in text for text in texts) == HTTP_RATE_LIMIT
+
+
+def test_feedback_click_is_stored_and_exported(http_bot, fake_slack, channel, user):
+    asked = fake_slack.user_message(channel, user, f"<@{BOT_USER}> Who accompanied Meutya Hafid?")
+    http_bot.events.event(mention(asked))
+    [reply] = fake_slack.wait_for_posts(channel, asked["ts"])
+
+    assert http_bot.events.interaction(button_click(reply, "feedback_down", user=user, response_url=fake_slack.response_url(channel)))[0] == 200
+    [thanks] = wait_until(lambda: fake_slack.responses(channel), what="the thank-you")
+    assert thanks["text"] == "Thanks for the feedback!" and thanks["response_type"] == "ephemeral"
+    # Changing one's mind replaces the rating rather than adding a second case.
+    http_bot.events.interaction(button_click(reply, "feedback_up", user=user, response_url=fake_slack.response_url(channel)))
+    wait_until(lambda: len(fake_slack.responses(channel)) == 2, what="the second thank-you")
+
+    exported = subprocess.run(
+        [sys.executable, "-m", "assistant.cli", "feedback", "export"],
+        env=clean_env(ASSISTANT_DATA_DIR=str(http_bot.data_dir)),
+        capture_output=True,
+        text=True,
+        check=True,
+        timeout=60,
+    ).stdout
+    cases = [case for case in yaml.safe_load(exported)["candidates"] if case["question"] == "Who accompanied Meutya Hafid?"]
+    assert cases == [
+        {
+            "id": f"slack-{channel}-{asked['ts'].replace('.', '-')}-{user}",
+            "lang": "en",
+            "question": "Who accompanied Meutya Hafid?",
+            "answer": reply["text"],
+            "citations": ["antara-komdigi-as-kerja-sama-digital#11"],
+            "rating": "up",
+        }
+    ]
+
+
+def test_fifty_events_at_once_get_fifty_replies(http_bot, fake_slack, channel):
+    """50 mentions from 50 people, each delivered twice at once (app_mention + message twin)."""
+    asked = [fake_slack.user_message(channel, f"UBURST{n:03d}", f"<@{BOT_USER}> Siapa yang mendampingi Menkomdigi? #{n}") for n in range(50)]
+    deliveries = [event for message in asked for event in (mention(message), message_event(message))]
+    started = time.monotonic()
+    with ThreadPoolExecutor(len(deliveries)) as pool:
+        statuses = list(pool.map(lambda event: http_bot.events.event(event)[0], deliveries))
+    acked = time.monotonic() - started
+    assert statuses == [200] * len(deliveries)
+    wait_until(lambda: len(fake_slack.posts(channel)) >= 50, timeout=60, what="50 replies")
+    answered = time.monotonic() - started
+    settle(http_bot, fake_slack, channel)
+    replies = fake_slack.posts(channel)
+    assert sorted(reply["thread_ts"] for reply in replies) == sorted(message["ts"] for message in asked)
+    assert all(ACCOMPANIED in reply["text"] for reply in replies)
+    print(f"\n50 questions x 2 deliveries: all acked in {acked:.2f}s, 50 replies in {answered:.2f}s")
