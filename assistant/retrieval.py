@@ -13,7 +13,7 @@ from assistant.store import SentenceIndex, StoredSentence
 from assistant.types import Hit
 
 RETRIEVAL_MODES = ("dense", "hybrid")
-ANSWER_TYPES = ("who", "when", "where", "how_many")
+ANSWER_TYPES = ("who", "when", "time", "duration", "where", "how_many")
 
 # Fusion weights relative to the dense cosine, measured on the eval suite (README, "Retrieval").
 # BM25 is max-normalised per question, so it reorders sentences whose cosines are close (names,

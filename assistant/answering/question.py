@@ -30,9 +30,11 @@ _INSTRUCTION_PATTERNS = [
     r"\b(write|tell)\s+(me\s+)?(a\s+)?(poem|joke|story)\b",
 ]
 
-QUESTION_TYPES = ("who", "when", "where", "how_many", "why", "how", "what")
+QUESTION_TYPES = ("who", "when", "time", "duration", "where", "how_many", "why", "how", "what")
 
 _TYPE_PATTERNS = [
+    ("duration", r"\b(how long|berapa lama|berapa jam|berapa menit|berapa hari)\b"),
+    ("time", r"\b(what time|jam berapa|pukul berapa)\b"),
     ("how_many", r"\b(how many|how much|berapa|berapakah|jumlah|number of)\b"),
     ("when", r"\b(when|what day|what date|which day|kapan|kapankah|hari apa|tanggal berapa|pukul berapa)\b"),
     ("where", r"\b(where|which cit(y|ies)|which place|di mana|dimana|ke mana|kemana|kota mana|kota apa|lokasi|tempat)\b"),

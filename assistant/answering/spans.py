@@ -14,7 +14,13 @@ _MONTH = r"(?:Januari|Februari|Maret|April|Mei|Juni|Juli|Agustus|September|Oktob
 _DATE = re.compile(
     rf"{_DAY}(?:\s*\(\d{{1,2}}/\d{{1,2}}(?:/\d{{2,4}})?\))?|\d{{1,2}}\s+{_MONTH}(?:\s+\d{{4}})?|{_MONTH}\s+\d{{4}}|\b\d{{1,2}}/\d{{1,2}}(?:/\d{{2,4}})?\b"
 )
-_NUMBER = re.compile(r"\b\d+(?:[.,]\d+)*(?:\s+(?:persen|juta|miliar|triliun|ribu|perusahaan|orang|titik|negara|kota)\b)?")
+# A number with the word it counts ("12 perusahaan"); digits inside dates such as 18/11 are not counts.
+_NUMBER = re.compile(r"(?<![\d/.,])\d+(?:[.,]\d+)*(?![\d/])(?:\s+(?P<unit>[^\W\d_]+))?")
+_CLOCK_TIME = re.compile(r"\b(?:pukul\s+)?\d{1,2}[.:]\d{2}(?:\s*(?:WIB|WITA|WIT|am|pm))?\b", re.IGNORECASE)
+_DURATION = re.compile(
+    r"\b\d+(?:[.,]\d+)?\s+(?:jam|menit|hari|minggu|bulan|tahun|hours?|minutes?|days?|weeks?|months?|years?)\b", re.IGNORECASE
+)
+_COUNT_TRIGGER = re.compile(r"\b(?:how many|how much|berapa(?:kah)?|jumlah|number of)\s+(?P<rest>.*)", re.IGNORECASE)
 _CAPITALISED = r"[A-Z][\w'’-]*"
 _PLACE = re.compile(rf"\b(?:di|ke|dari)\s+({_CAPITALISED}(?:(?:\s+|,\s*|\s+dan\s+){_CAPITALISED})*)")
 _NAME = re.compile(rf"{_CAPITALISED}(?:\s+{_CAPITALISED})+")
@@ -35,7 +41,11 @@ def answer_spans(question_kind: str, question: str, sentence: str) -> tuple[str,
     """The parts of `sentence` that answer a question of `question_kind` (possibly none)."""
     asked = set(tokenize(question))
     if question_kind == "how_many":
-        return _first_new((m.group() for m in _NUMBER.finditer(sentence)), asked)
+        return _counts(question, sentence, asked)
+    if question_kind == "time":
+        return _first_new((m.group() for m in _CLOCK_TIME.finditer(sentence)), asked)
+    if question_kind == "duration":
+        return _first_new((m.group() for m in _DURATION.finditer(sentence)), asked)
     if question_kind == "when":
         return _first_new((m.group() for m in _DATE.finditer(sentence)), asked)
     if question_kind == "where":
@@ -43,6 +53,33 @@ def answer_spans(question_kind: str, question: str, sentence: str) -> tuple[str,
     if question_kind == "who":
         return _people(question, sentence, asked)
     return ()
+
+
+def _counts(question: str, sentence: str, asked: set[str]) -> tuple[str, ...]:
+    """A number in the sentence that counts what the question counts.
+
+    "Berapa perusahaan…?" wants "12 perusahaan"; "How many smart cities…?" is not answered by
+    "12 perusahaan". When the counted word is unknown (an English word outside the glossary), any
+    number will do.
+    """
+    from assistant.lexical import STOPWORDS, english_to_indonesian, stem
+
+    numbers = [m for m in _NUMBER.finditer(sentence) if not set(tokenize(m.group())) <= asked]
+    if not numbers:
+        return ()
+    trigger = _COUNT_TRIGGER.search(question)
+    counted = [t for t in tokenize(trigger.group("rest")) if t not in STOPWORDS][:3] if trigger else []
+    glossary = english_to_indonesian()
+    wanted = {stem(word) for token in counted for word in glossary.get(token, (token,))} - {"as", "amerika", "indonesia"}
+    if not wanted:
+        return (numbers[0].group(),)
+    for match in numbers:
+        if match.group("unit") and stem(match.group("unit").lower()) in wanted:
+            return (match.group(),)
+    from assistant.answering.language import detect_language
+
+    known = detect_language(question) == "id" or any(token in glossary for token in counted)
+    return () if known else (numbers[0].group(),)
 
 
 def _people(question: str, sentence: str, asked: set[str]) -> tuple[str, ...]:
