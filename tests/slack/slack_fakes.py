@@ -21,6 +21,8 @@ from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
+from websockets.exceptions import ConnectionClosed
+
 BOT_USER = "UBOT0001"
 BOT_ID = "BBOT0001"
 TEAM = "T0001"
@@ -127,6 +129,26 @@ class FakeSlackAPI:
 
     def wait_for_posts(self, channel: str, thread_ts: str | None = None, count: int = 1, timeout: float = 15.0) -> list[dict]:
         return wait_until(lambda: len(self.posts(channel, thread_ts)) >= count and self.posts(channel, thread_ts), timeout, what=f"{count} post(s) in {channel}/{thread_ts}")
+
+    def wait_quiet(self, seconds: float = 0.3, timeout: float = 10.0) -> None:
+        """Wait until no Web API call has arrived for `seconds`."""
+        seen = {"calls": -1, "since": time.monotonic()}
+
+        def quiet() -> bool:
+            count = len(self.calls)
+            if count != seen["calls"]:
+                seen.update(calls=count, since=time.monotonic())
+            return time.monotonic() - seen["since"] >= seconds
+
+        wait_until(quiet, timeout, what="the Web API to go quiet")
+
+    def settle(self, deliver: Callable[[dict], object], channel: str) -> None:
+        """Let the bot finish what it was sent: a sentinel mention delivered after everything else
+        is answered, then no calls for a short while. Use before asserting that nothing (more) came."""
+        sentinel = self.user_message(channel + "Z", "USENTINEL", f"<@{BOT_USER}> Kapan pertemuan berlangsung?")
+        deliver(mention(sentinel))
+        self.wait_for_posts(channel + "Z", sentinel["ts"])
+        self.wait_quiet()
 
     # -- the server --------------------------------------------------------------------------------
 
@@ -248,11 +270,14 @@ class FakeSocketMode:
     async def _session(self, connection) -> None:
         self._connection = connection
         await connection.send(json.dumps({"type": "hello", "num_connections": 1, "connection_info": {"app_id": APP_ID}, "debug_info": {"host": "fake"}}))
-        async for raw in connection:
-            message = json.loads(raw)
-            if "envelope_id" in message:
-                with self._lock:
-                    self.acks[message["envelope_id"]] = message
+        try:
+            async for raw in connection:
+                message = json.loads(raw)
+                if "envelope_id" in message:
+                    with self._lock:
+                        self.acks[message["envelope_id"]] = message
+        except ConnectionClosed:  # the bot going away without a close frame is its business
+            pass
 
     def send(self, kind: str, payload: dict, *, retry_attempt: int = 0, accepts_response_payload: bool = False) -> str:
         """Send one envelope (`events_api`, `slash_commands`, `interactive`); returns its id."""
@@ -336,10 +361,8 @@ def event_envelope(event: dict, event_id: str) -> dict:
 
 def mention(message: dict) -> dict:
     """The `app_mention` event for a stored user message."""
-    event = {"type": "app_mention", "event_ts": message["ts"], **{k: message[k] for k in ("user", "text", "ts", "channel", "team")}}
-    if message.get("thread_ts"):
-        event["thread_ts"] = message["thread_ts"]
-    return event
+    carried = ("user", "text", "ts", "channel", "team", "thread_ts", "bot_id")
+    return {"type": "app_mention", "event_ts": message["ts"], **{key: message[key] for key in carried if key in message}}
 
 
 def message_event(message: dict, channel_type: str = "channel") -> dict:
@@ -378,3 +401,14 @@ def button_click(posted: dict, action_id: str, *, user: str, response_url: str) 
         "response_url": response_url,
         "actions": [{"action_id": action_id, "block_id": "feedback", "value": button["value"], "type": "button", "action_ts": str(time.time())}],
     }
+
+
+# -- reading what the bot posted ----------------------------------------------------------------------
+
+
+def sections(post: dict) -> list[str]:
+    return [block["text"]["text"] for block in post["blocks"] if block["type"] == "section"]
+
+
+def contexts(post: dict) -> list[str]:
+    return [element["text"] for block in post["blocks"] if block["type"] == "context" for element in block["elements"]]

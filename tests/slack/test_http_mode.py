@@ -11,37 +11,12 @@ from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 import yaml
-from conftest import HTTP_RATE_LIMIT, clean_env
-from slack_fakes import BOT_USER, button_click, mention, message_event, slash_command, wait_until
+from bot_process import HTTP_RATE_LIMIT, clean_env
+from slack_fakes import BOT_USER, button_click, contexts, mention, message_event, sections, slash_command, wait_until
 
 pytestmark = pytest.mark.slow
 ACCOMPANIED = "didampingi Wamenkomdigi"
 """From sentence #11 (0-based), "sentence 12 of the article": who accompanied the minister."""
-
-
-def settle(bot, fake_slack, channel: str) -> None:
-    """Let in-flight work finish: a sentinel question asked after everything else in `channel` is
-    answered, and then the fake Web API sees no new calls for a short quiet period."""
-    sentinel = fake_slack.user_message(channel + "Z", "USENTINEL", f"<@{BOT_USER}> Kapan pertemuan berlangsung?")
-    bot.events.event(mention(sentinel))
-    fake_slack.wait_for_posts(channel + "Z", sentinel["ts"])
-    quiet = {"calls": -1, "since": time.monotonic()}
-
-    def quiet_for(seconds: float) -> bool:
-        count = len(fake_slack.calls)
-        if count != quiet["calls"]:
-            quiet.update(calls=count, since=time.monotonic())
-        return time.monotonic() - quiet["since"] >= seconds
-
-    wait_until(lambda: quiet_for(0.3), timeout=10, what="the bot to go quiet")
-
-
-def sections(post: dict) -> list[str]:
-    return [block["text"]["text"] for block in post["blocks"] if block["type"] == "section"]
-
-
-def contexts(post: dict) -> list[str]:
-    return [element["text"] for block in post["blocks"] if block["type"] == "context" for element in block["elements"]]
 
 
 def test_mention_gets_one_threaded_reply_quoting_its_sources(http_bot, fake_slack, channel, user):
@@ -56,7 +31,7 @@ def test_mention_gets_one_threaded_reply_quoting_its_sources(http_bot, fake_slac
     assert "*[1]* · sentence 12 of the article" in contexts(reply)[0]
     buttons = [element["action_id"] for block in reply["blocks"] if block["type"] == "actions" for element in block["elements"]]
     assert buttons == ["feedback_up", "feedback_down"]
-    settle(http_bot, fake_slack, channel)
+    fake_slack.settle(http_bot.events.event, channel)
     assert len(fake_slack.posts(channel)) == 1
 
 
@@ -67,7 +42,7 @@ def test_a_retried_delivery_is_not_answered_twice(http_bot, fake_slack, channel,
     fake_slack.wait_for_posts(channel, asked["ts"])
     for attempt in (1, 2, 3):
         assert http_bot.events.event(event, event_id="EvRETRY1", retry_num=attempt)[0] == 200
-    settle(http_bot, fake_slack, channel)
+    fake_slack.settle(http_bot.events.event, channel)
     assert len(fake_slack.posts(channel)) == 1
 
 
@@ -78,27 +53,28 @@ def test_mention_and_its_message_twin_get_one_reply(http_bot, fake_slack, channe
     assert statuses == [200, 200]
     [reply] = fake_slack.wait_for_posts(channel, asked["ts"])
     assert "12 perusahaan" in reply["text"]
-    settle(http_bot, fake_slack, channel)
+    fake_slack.settle(http_bot.events.event, channel)
     assert len(fake_slack.posts(channel)) == 1
 
 
 def test_follow_up_in_thread_uses_the_thread_as_history(http_bot, fake_slack, channel, user):
-    first = fake_slack.user_message(channel, user, f"<@{BOT_USER}> Who did Meutya Hafid meet?")
-    http_bot.events.event(mention(first))
-    fake_slack.wait_for_posts(channel, first["ts"])
+    """The same follow-up in two threads: "her" is the minister in one, the ambassador in the other."""
+    replies = {}
+    for asker, first_question in ((user, "Who did the minister meet?"), (user + "B", "Siapa Duta Besar AS untuk Indonesia?")):
+        first = fake_slack.user_message(channel, asker, f"<@{BOT_USER}> {first_question}")
+        http_bot.events.event(mention(first))
+        fake_slack.wait_for_posts(channel, first["ts"])
+        follow_up = fake_slack.user_message(channel, asker, "Who accompanied her?", thread_ts=first["ts"])
+        http_bot.events.event(message_event(follow_up))
+        replies[first_question] = fake_slack.wait_for_posts(channel, first["ts"], count=2)[1]
+        assert fake_slack.calls_to("conversations.replies", channel=channel, ts=first["ts"])
 
-    follow_up = fake_slack.user_message(channel, user, "Who accompanied her?", thread_ts=first["ts"])
-    http_bot.events.event(message_event(follow_up))
-    replies = fake_slack.wait_for_posts(channel, first["ts"], count=2)
-    assert ACCOMPANIED in " ".join(sections(replies[1]))
-    assert "sentence 12 of the article" in " ".join(contexts(replies[1]))
-    assert fake_slack.calls_to("conversations.replies", channel=channel, ts=first["ts"])
-
-    # The same words with no thread behind them cannot be resolved: the history made the difference.
-    alone = fake_slack.user_message(channel, user, f"<@{BOT_USER}> Who accompanied her?")
-    http_bot.events.event(mention(alone))
-    [reply] = fake_slack.wait_for_posts(channel, alone["ts"])
-    assert ACCOMPANIED not in reply["text"]
+    minister = replies["Who did the minister meet?"]
+    assert ACCOMPANIED in " ".join(sections(minister))
+    assert "*[1]* · sentence 12 of the article" in " ".join(contexts(minister))
+    ambassador = replies["Siapa Duta Besar AS untuk Indonesia?"]
+    assert "Eric Hsu" in " ".join(sections(ambassador))
+    assert "*[1]* · sentence 13 of the article" in " ".join(contexts(ambassador))
 
 
 def test_thread_messages_without_the_bot_are_left_alone(http_bot, fake_slack, channel, user):
@@ -107,7 +83,7 @@ def test_thread_messages_without_the_bot_are_left_alone(http_bot, fake_slack, ch
     top_level = fake_slack.user_message(channel, user, "Who did Meutya Hafid meet?")
     http_bot.events.event(message_event(reply))
     http_bot.events.event(message_event(top_level))
-    settle(http_bot, fake_slack, channel)
+    fake_slack.settle(http_bot.events.event, channel)
     assert fake_slack.posts(channel) == []
 
 
@@ -116,7 +92,7 @@ def test_messages_from_bots_are_ignored(http_bot, fake_slack, channel):
     itself = {**fake_slack.user_message(channel, BOT_USER, f"<@{BOT_USER}> Who accompanied Meutya Hafid?"), "bot_id": "BBOT0001"}
     for event in (mention(other_bot), message_event(other_bot), message_event({**other_bot, "subtype": "bot_message"}), message_event(itself)):
         assert http_bot.events.event(event)[0] == 200
-    settle(http_bot, fake_slack, channel)
+    fake_slack.settle(http_bot.events.event, channel)
     assert fake_slack.posts(channel) == []
 
 
@@ -167,7 +143,7 @@ def test_forged_or_replayed_requests_get_401_and_no_reply(http_bot, fake_slack, 
     assert http_bot.events.post(body, "application/json", timestamp=now - 6 * 60)[0] == 401  # correctly signed, but stale
     stale_signature = http_bot.events.sign(str(now - 6 * 60), body)
     assert http_bot.events.post(body, "application/json", timestamp=now, signature=stale_signature)[0] == 401
-    settle(http_bot, fake_slack, channel)
+    fake_slack.settle(http_bot.events.event, channel)
     assert fake_slack.posts(channel) == []
 
 
@@ -227,7 +203,7 @@ def test_fifty_events_at_once_get_fifty_replies(http_bot, fake_slack, channel):
     assert statuses == [200] * len(deliveries)
     wait_until(lambda: len(fake_slack.posts(channel)) >= 50, timeout=60, what="50 replies")
     answered = time.monotonic() - started
-    settle(http_bot, fake_slack, channel)
+    fake_slack.settle(http_bot.events.event, channel)
     replies = fake_slack.posts(channel)
     assert sorted(reply["thread_ts"] for reply in replies) == sorted(message["ts"] for message in asked)
     assert all(ACCOMPANIED in reply["text"] for reply in replies)

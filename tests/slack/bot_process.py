@@ -1,0 +1,90 @@
+"""Running the real bot (`python -m assistant.cli slack …`) as a subprocess, and what tests share
+about it: its secrets (which must never reach its log) and its environment."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import urllib.request
+from dataclasses import dataclass
+from pathlib import Path
+
+from slack_fakes import SignedEventsClient
+
+REPO = Path(__file__).resolve().parents[2]
+BOT_TOKEN = "xoxb-1111-2222-testBOTtokenSECRET"
+APP_TOKEN = "xapp-1-A0001-3333-testAPPtokenSECRET"
+SIGNING_SECRET = "8f14e45fceea167a5a36dedd4bea2543"
+SECRETS = (BOT_TOKEN, APP_TOKEN, SIGNING_SECRET)
+HTTP_RATE_LIMIT = 3
+"""Questions per user per minute in the HTTP bot; every test but the rate-limit one uses fresh users."""
+
+
+def clean_env(**values: str) -> dict:
+    """The test process's environment without any Slack or assistant settings, plus `values`."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("SLACK_", "ASSISTANT_"))}
+    env.update(HF_HUB_OFFLINE="1", PYTHONUNBUFFERED="1", **values)
+    return env
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def copy_index(index_dir: Path, data_dir: Path) -> Path:
+    """A private data dir per bot: its own copy of the index and its own slack.sqlite3."""
+    shutil.copytree(index_dir, data_dir, dirs_exist_ok=True)
+    return data_dir
+
+
+def healthy(url: str) -> bool:
+    try:
+        with urllib.request.urlopen(url, timeout=1) as response:
+            return response.status == 200
+    except OSError:
+        return False
+
+
+@dataclass
+class BotProcess:
+    process: subprocess.Popen
+    data_dir: Path
+    log_path: Path
+    events: SignedEventsClient | None = None
+
+    def log(self) -> str:
+        return self.log_path.read_text(encoding="utf-8", errors="replace")
+
+    def check_alive(self) -> bool:
+        if self.process.poll() is not None:
+            raise AssertionError(f"the bot exited with {self.process.returncode}:\n{self.log()[-4000:]}")
+        return True
+
+    def stop(self) -> int:
+        self.process.terminate()
+        try:
+            return self.process.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+            return self.process.wait(timeout=5)
+
+
+def start_bot(args: list[str], env: dict, data_dir: Path) -> BotProcess:
+    log_path = data_dir / "bot.log"
+    with log_path.open("wb") as log:
+        command = [sys.executable, "-m", "assistant.cli", "slack", *args]
+        process = subprocess.Popen(command, env=env, cwd=data_dir, stdout=log, stderr=subprocess.STDOUT)
+    return BotProcess(process, data_dir, log_path)
+
+
+def finish(bot: BotProcess) -> None:
+    """Stop the bot with SIGTERM; it must exit cleanly and its log must hold no secret."""
+    code = bot.stop()
+    log = bot.log()
+    assert not [secret for secret in SECRETS if secret in log], "a secret appeared in the bot's log"
+    assert code == 0, f"the bot did not stop cleanly on SIGTERM ({code}):\n{log[-4000:]}"

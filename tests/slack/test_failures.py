@@ -1,0 +1,120 @@
+"""When things go wrong: the answerer raises, the index is down, Slack says 429 or 500, tokens are
+missing. The bot runs in this process (its HTTP server on a free port) so a failing `ask` can be
+injected at the seam `build_app` exposes; everything else is real."""
+
+from __future__ import annotations
+
+import logging
+import subprocess
+import sys
+import threading
+from contextlib import contextmanager
+
+import pytest
+from bot_process import BOT_TOKEN, SIGNING_SECRET, clean_env, copy_index
+from slack_fakes import BOT_USER, FakeSlackAPI, SignedEventsClient, mention, sections
+
+from assistant.errors import IndexUnavailableError
+from assistant.settings import Settings
+from assistant.slack.app import build_app, make_http_server
+from assistant.slack.settings import SlackSettings
+
+pytestmark = pytest.mark.slow
+
+
+@pytest.fixture(scope="module")
+def own_slack():
+    """A Web API of this module's own: failures injected here cannot hit the subprocess bots."""
+    api = FakeSlackAPI().start()
+    yield api
+    api.stop()
+
+
+@pytest.fixture(scope="module")
+def data_dir(index_dir, tmp_path_factory):
+    return copy_index(index_dir, tmp_path_factory.mktemp("in-process"))
+
+
+@contextmanager
+def running_bot(data_dir, api: FakeSlackAPI, ask):
+    settings = Settings(data_dir=data_dir)
+    slack = SlackSettings(slack_bot_token=BOT_TOKEN, slack_signing_secret=SIGNING_SECRET, slack_api_url=api.api_url, _env_file=None)
+    app, responder = build_app(settings, slack, ask=ask, http=True)
+    server = make_http_server(app, "127.0.0.1", 0)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield SignedEventsClient(f"http://127.0.0.1:{server.server_port}/slack/events", SIGNING_SECRET)
+    finally:
+        server.shutdown()
+        server.server_close()
+        responder.close()
+
+
+@pytest.fixture(scope="module")
+def real_ask(data_dir):
+    from assistant.core import Assistant
+
+    return Assistant.load(Settings(data_dir=data_dir)).ask
+
+
+def test_an_answerer_exception_becomes_an_apology_and_a_logged_traceback(data_dir, own_slack, channel, user, caplog):
+    def broken_ask(question, history):
+        raise RuntimeError("the answerer broke")
+
+    with running_bot(data_dir, own_slack, broken_ask) as events, caplog.at_level(logging.ERROR):
+        asked = own_slack.user_message(channel, user, f"<@{BOT_USER}> Siapa yang mendampingi Menkomdigi?")
+        assert events.event(mention(asked))[0] == 200
+        [reply] = own_slack.wait_for_posts(channel, asked["ts"])
+        assert reply["text"] == "Maaf, terjadi kesalahan saat saya menjawab. Kesalahan sudah dicatat; silakan coba lagi."
+
+        # The bot lives on: the next question is taken (and fails the same way, politely).
+        again = own_slack.user_message(channel, user, f"<@{BOT_USER}> Who accompanied Meutya Hafid?")
+        events.event(mention(again))
+        [reply] = own_slack.wait_for_posts(channel, again["ts"])
+        assert reply["text"].startswith("Sorry, something went wrong")
+    failures = [record for record in caplog.records if record.exc_info and "the answerer broke" in str(record.exc_info[1])]
+    assert len(failures) == 2
+
+
+def test_index_unavailable_is_said_plainly(data_dir, own_slack, channel, user):
+    def index_down(question, history):
+        raise IndexUnavailableError("Cannot reach the Chroma server at http://127.0.0.1:9")
+
+    with running_bot(data_dir, own_slack, index_down) as events:
+        asked = own_slack.user_message(channel, user, f"<@{BOT_USER}> Who accompanied Meutya Hafid?")
+        events.event(mention(asked))
+        [reply] = own_slack.wait_for_posts(channel, asked["ts"])
+        assert reply["text"] == "The article index is unavailable right now. Please try again in a moment."
+
+
+@pytest.mark.parametrize("status, headers", [(429, {"Retry-After": "0"}), (503, {})], ids=["rate-limited", "server-error"])
+def test_slack_api_errors_are_retried_into_one_reply(data_dir, own_slack, real_ask, channel, user, status, headers):
+    own_slack.fail_next("chat.postMessage", status, {"ok": False, "error": "ratelimited" if status == 429 else "internal_error"}, headers)
+    with running_bot(data_dir, own_slack, real_ask) as events:
+        asked = own_slack.user_message(channel, user, f"<@{BOT_USER}> Who accompanied Meutya Hafid?")
+        events.event(mention(asked))
+        [reply] = own_slack.wait_for_posts(channel, asked["ts"])
+        assert "Nezar Patria" in " ".join(sections(reply))
+        own_slack.settle(events.event, channel)
+    assert len(own_slack.calls_to("chat.postMessage:failed", channel=channel)) == 1
+    assert len(own_slack.posts(channel)) == 1
+
+
+@pytest.mark.parametrize(
+    "args, env, missing",
+    [([], {"SLACK_BOT_TOKEN": BOT_TOKEN}, "SLACK_APP_TOKEN"), (["--http"], {}, "SLACK_BOT_TOKEN and SLACK_SIGNING_SECRET")],
+    ids=["socket-mode", "http"],
+)
+def test_missing_tokens_are_a_clear_error(args, env, missing, tmp_path):
+    result = subprocess.run(
+        [sys.executable, "-m", "assistant.cli", "slack", *args],
+        env=clean_env(ASSISTANT_DATA_DIR=str(tmp_path), **env),
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert result.returncode == 1
+    assert missing in result.stderr and "not set" in result.stderr
+    assert BOT_TOKEN not in result.stderr + result.stdout

@@ -1,0 +1,101 @@
+"""The real bot process in Socket Mode: it opens a connection via `apps.connections.open`, receives
+envelopes over a local WebSocket and must acknowledge every one (checked per test and at the end)."""
+
+from __future__ import annotations
+
+import itertools
+
+import pytest
+from slack_fakes import BOT_USER, button_click, contexts, event_envelope, mention, message_event, sections, slash_command, wait_until
+
+from assistant.slack.wording import SUGGESTED_PROMPTS
+
+pytestmark = pytest.mark.slow
+ACCOMPANIED = "didampingi Wamenkomdigi"
+
+
+@pytest.fixture
+def deliver(socket_bot, fake_socket):
+    """Send one Events API envelope and wait for its ack."""
+    ids = itertools.count(1)
+
+    def send(event: dict, *, retry_attempt: int = 0, event_id: str | None = None) -> str:
+        envelope_id = fake_socket.send("events_api", event_envelope(event, event_id or f"EvSock{next(ids):05d}"), retry_attempt=retry_attempt)
+        assert fake_socket.wait_acked(envelope_id) == {"envelope_id": envelope_id}
+        return envelope_id
+
+    return send
+
+
+def test_mention_is_acked_and_answered_once_even_when_redelivered(deliver, fake_slack, channel, user):
+    asked = fake_slack.user_message(channel, user, f"<@{BOT_USER}> Who accompanied Meutya Hafid?")
+    deliver(mention(asked), event_id="EvSockOnce")
+    [reply] = fake_slack.wait_for_posts(channel, asked["ts"])
+    assert ACCOMPANIED in " ".join(sections(reply))
+
+    deliver(mention(asked), event_id="EvSockOnce", retry_attempt=1)
+    deliver(message_event(asked))
+    fake_slack.settle(deliver, channel)
+    assert len(fake_slack.posts(channel)) == 1
+
+
+def test_direct_message_is_answered_in_its_thread(deliver, fake_slack, channel, user):
+    dm = "D" + channel[1:]
+    asked = fake_slack.user_message(dm, user, "How many US companies are interested in smart cities?")
+    deliver(message_event(asked, channel_type="im"))
+    [reply] = fake_slack.wait_for_posts(dm, asked["ts"])
+    assert "12 perusahaan" in reply["text"]
+
+
+def test_slash_command_envelope_is_acked_and_answered_ephemerally(socket_bot, fake_socket, fake_slack, channel, user):
+    command = slash_command("When did the meeting take place?", user=user, channel=channel, response_url=fake_slack.response_url(channel), trigger_id=f"trig-{channel}")
+    envelope_id = fake_socket.send("slash_commands", command, accepts_response_payload=True)
+    fake_socket.wait_acked(envelope_id)
+    [response] = wait_until(lambda: fake_slack.responses(channel), what="the /ask response")
+    assert response["response_type"] == "ephemeral"
+    assert "Senin (18/11)" in response["text"]
+
+
+def test_button_click_envelope_is_acked_and_stored(socket_bot, deliver, fake_socket, fake_slack, channel, user):
+    asked = fake_slack.user_message(channel, user, f"<@{BOT_USER}> When did the meeting take place?")
+    deliver(mention(asked))
+    [reply] = fake_slack.wait_for_posts(channel, asked["ts"])
+
+    envelope_id = fake_socket.send("interactive", button_click(reply, "feedback_up", user=user, response_url=fake_slack.response_url(channel)))
+    fake_socket.wait_acked(envelope_id)
+    [thanks] = wait_until(lambda: fake_slack.responses(channel), what="the thank-you")
+    assert thanks["text"] == "Thanks for the feedback!"
+
+    from assistant.settings import Settings
+    from assistant.slack.feedback import FeedbackStore
+
+    [case] = [case for case in FeedbackStore.for_settings(Settings(data_dir=socket_bot.data_dir)).cases() if case["question"] == "When did the meeting take place?"]
+    assert case["rating"] == "up" and case["citations"] == ["antara-komdigi-as-kerja-sama-digital#03"]
+
+
+def test_assistant_panel_greets_suggests_and_answers_with_status(deliver, fake_slack, channel, user):
+    dm = "D" + channel[1:]
+    thread_ts = fake_slack.next_ts()
+    deliver(
+        {
+            "type": "assistant_thread_started",
+            "assistant_thread": {"user_id": user, "context": {"channel_id": channel, "team_id": "T0001"}, "channel_id": dm, "thread_ts": thread_ts},
+            "event_ts": thread_ts,
+        }
+    )
+    [prompts] = wait_until(lambda: fake_slack.calls_to("assistant.threads.setSuggestedPrompts", channel_id=dm), what="suggested prompts")
+    assert [prompt["message"] for prompt in prompts.params["prompts"]] == [prompt["message"] for prompt in SUGGESTED_PROMPTS]
+    [greeting] = fake_slack.wait_for_posts(dm, thread_ts)
+    assert greeting["text"].startswith("Hi! Ask me about the article.")
+
+    first = fake_slack.user_message(dm, user, "Who did the minister meet?", thread_ts=thread_ts)
+    deliver(message_event(first, channel_type="im"))
+    fake_slack.wait_for_posts(dm, thread_ts, count=2)
+    follow_up = fake_slack.user_message(dm, user, "Siapa yang mendampinginya?", thread_ts=thread_ts)
+    deliver(message_event(follow_up, channel_type="im"))
+    answer = fake_slack.wait_for_posts(dm, thread_ts, count=3)[2]
+    assert ACCOMPANIED in " ".join(sections(answer))
+    assert "kalimat ke-12 dalam artikel" in " ".join(contexts(answer))
+
+    statuses = [call.params["status"] for call in fake_slack.calls_to("assistant.threads.setStatus", channel_id=dm, thread_ts=thread_ts)]
+    assert statuses == ["Searching the article…", "Mencari di artikel…"]
