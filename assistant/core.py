@@ -21,11 +21,10 @@ class Assistant:
     >>> bot.ask("Who did the minister meet?")
     """
 
-    def __init__(self, settings: Settings, index: SentenceIndex, searcher: SentenceSearcher, manifest: dict) -> None:
+    def __init__(self, settings: Settings, index: SentenceIndex, searcher: SentenceSearcher) -> None:
         self.settings = settings
         self.index = index
         self.searcher = searcher
-        self.manifest = manifest
         self._answerer = None
 
     @classmethod
@@ -37,9 +36,8 @@ class Assistant:
             settings = settings.model_copy(update=overrides)
         embedder = make_embedder(settings.embedding, num_threads=settings.embedding_threads)
         index = SentenceIndex(settings, embedder)
-        manifest = index.require_manifest()
-        searcher = SentenceSearcher(index, index.sentences(), mode=settings.retrieval)
-        return cls(settings, index, searcher, manifest)
+        searcher = SentenceSearcher(index, index.snapshot(), mode=settings.retrieval)
+        return cls(settings, index, searcher)
 
     @classmethod
     def from_path(cls, *sources: str, settings: Settings | None = None) -> Assistant:
@@ -80,6 +78,11 @@ class Assistant:
 
             self._answerer = build_answerer(self.settings, self.searcher)
         return self._answerer
+
+    @property
+    def manifest(self) -> dict:
+        """The manifest of the index version this assistant is answering from."""
+        return self.searcher.snapshot.manifest
 
     @property
     def documents(self) -> dict[str, dict]:

@@ -6,10 +6,12 @@ wraps it as a LangChain `BaseRetriever`, the one place LangChain `Document`s app
 
 from __future__ import annotations
 
+import threading
+import time
 from dataclasses import dataclass
 
 from assistant.lexical import BM25Index, query_stems, tokenize
-from assistant.store import SentenceIndex, StoredSentence
+from assistant.store import SentenceIndex, Snapshot, StoredSentence, VersionGoneError
 from assistant.types import Hit
 
 RETRIEVAL_MODES = ("dense", "hybrid")
@@ -33,47 +35,87 @@ class ScoredSentence:
 
 
 class SentenceSearcher:
-    """Ranks the sentences of the index for a question."""
+    """Ranks the sentences of the active index version for a question.
 
-    def __init__(self, index: SentenceIndex, sentences: list[StoredSentence], mode: str = "hybrid", bm25_weight: float = BM25_WEIGHT) -> None:
+    Each question runs against one snapshot (sentences, BM25, Chroma collection) taken when it
+    starts, so an ingest that switches versions mid-question cannot mix old and new sentences.
+    Between questions the searcher notices a new version (checking at most every
+    `refresh_seconds`) and moves to it without a restart.
+    """
+
+    def __init__(self, index: SentenceIndex, snapshot: Snapshot, mode: str = "hybrid", bm25_weight: float = BM25_WEIGHT, refresh_seconds: float = 1.0) -> None:
         if mode not in RETRIEVAL_MODES:
             raise ValueError(f"retrieval mode must be one of {RETRIEVAL_MODES}, got {mode!r}")
         self.index = index
         self.mode = mode
         self.bm25_weight = bm25_weight
-        self.sentences = {row.sentence_id: row for row in sentences}
-        self._bm25 = BM25Index([row.sentence_id for row in sentences], [row.stems.split() for row in sentences])
-        # Every stem and word of the article: lets the answerer notice terms the article never uses.
-        self.vocabulary = {term for row in sentences for term in row.stems.split()} | {
-            token for row in sentences for token in tokenize(row.text)
-        }
+        self.refresh_seconds = refresh_seconds
+        self._state = _SearchState.build(snapshot)
+        self._checked_at = time.monotonic()
+        self._lock = threading.Lock()
+
+    @property
+    def snapshot(self) -> Snapshot:
+        return self._state.snapshot
+
+    @property
+    def sentences(self) -> dict[str, StoredSentence]:
+        return self._state.sentences
+
+    @property
+    def vocabulary(self) -> set[str]:
+        return self._state.vocabulary
+
+    def refresh(self, force: bool = False) -> bool:
+        """Move to the active version if ingest switched it; True if the searcher moved."""
+        now = time.monotonic()
+        if not force and now - self._checked_at < self.refresh_seconds:
+            return False
+        with self._lock:
+            self._checked_at = now
+            manifest = self.index.require_manifest()
+            if manifest["collection"] == self._state.snapshot.collection:
+                return False
+            self._state = _SearchState.build(self.index.snapshot(manifest))
+            return True
 
     def search(self, question: str, k: int = 5) -> list[Hit]:
         return [scored.sentence.to_hit(scored.score) for scored in self.score(question, k)]
 
     def score(self, question: str, k: int = 5) -> list[ScoredSentence]:
         """The k best sentences with both signals, best first."""
-        if not self.sentences or not question.strip():
+        if not question.strip():
+            return []
+        self.refresh()
+        try:
+            return self._score(self._state, question, k)
+        except VersionGoneError:  # an ingest collected the version this question started on
+            self.refresh(force=True)
+            return self._score(self._state, question, k)
+
+    def _score(self, state: _SearchState, question: str, k: int) -> list[ScoredSentence]:
+        """Score against one version (`state`) for the whole question."""
+        if not state.sentences:
             return []
         from assistant.answering.language import detect_language
         from assistant.answering.question import question_type
         from assistant.answering.spans import answer_spans
 
-        pool = len(self.sentences)  # small indexes: score every sentence densely, exact and cheap
+        pool = len(state.sentences)  # small indexes: score every sentence densely, exact and cheap
         query_embedding = self.index.embedder.embed_query(question)
-        dense = dict(self.index.dense_search(query_embedding, k=min(pool, max(50, k))))
+        dense = dict(self.index.dense_search(state.snapshot.collection, query_embedding, k=min(pool, max(50, k))))
         lexical: dict[str, float] = {}
         kind = "what"
         if self.mode == "hybrid":
-            bm25 = self._bm25.search(query_stems(question, detect_language(question)), k=pool)
+            bm25 = state.bm25.search(query_stems(question, detect_language(question)), k=pool)
             top = bm25[0][1] if bm25 else 0.0
             lexical = {sentence_id: score / top for sentence_id, score in bm25} if top > 0 else {}
             kind = question_type(question)
         scored = []
         for sentence_id in set(dense) | set(lexical):
-            if sentence_id not in self.sentences:
+            if sentence_id not in state.sentences:
                 continue
-            sentence = self.sentences[sentence_id]
+            sentence = state.sentences[sentence_id]
             typed = 1.0 if kind in ANSWER_TYPES and answer_spans(kind, question, sentence.text) else 0.0
             scored.append(
                 ScoredSentence(
@@ -86,6 +128,27 @@ class SentenceSearcher:
             )
         scored.sort(key=lambda item: (-item.score, item.sentence.doc_id, item.sentence.position))
         return scored[:k]
+
+
+@dataclass(frozen=True)
+class _SearchState:
+    """Everything a question needs from one index version, built once per version."""
+
+    snapshot: Snapshot
+    sentences: dict[str, StoredSentence]
+    bm25: BM25Index
+    vocabulary: set[str]
+    """Every stem and word of the article: lets the answerer notice terms the article never uses."""
+
+    @classmethod
+    def build(cls, snapshot: Snapshot) -> _SearchState:
+        rows = snapshot.sentences
+        return cls(
+            snapshot=snapshot,
+            sentences={row.sentence_id: row for row in rows},
+            bm25=BM25Index([row.sentence_id for row in rows], [row.stems.split() for row in rows]),
+            vocabulary={term for row in rows for term in row.stems.split()} | {token for row in rows for token in tokenize(row.text)},
+        )
 
 
 def as_langchain_retriever(searcher: SentenceSearcher, k: int = 5):

@@ -1,10 +1,17 @@
-"""The sentence index: one Chroma collection (through langchain-chroma) plus its manifest.
+"""The sentence index in Chroma: immutable versions behind one catalog entry.
 
-Each record is one article sentence: id `doc_id#NN`, document = the exact sentence text, metadata =
-doc id, position, character offsets, title, source, the neighbouring sentences (`context`) and the
-Indonesian stems used by BM25 (computed once at ingest). The manifest — embedding model and
-dimension, splitter settings, package version, per-document hashes and related headlines — lives
-in the collection's own metadata, so it travels with the collection to a Chroma server.
+Layout (collection names for the default `ASSISTANT_COLLECTION=article_sentences`):
+
+- `article_sentences` — the catalog. Holds no records; its metadata is the index manifest
+  (embedding model and dimension, splitter settings, package version, per-document hashes and
+  related headlines) including `collection`: the name of the active version.
+- `article_sentences__v<hash>` — one version: one record per article sentence. id `doc_id#NN`,
+  document = the exact sentence text, metadata = doc id, position, offsets, title, source, the
+  neighbouring sentences (`context`) and the Indonesian stems BM25 uses (computed at ingest).
+
+Ingest writes a complete new version and then switches the catalog to it in one metadata write,
+so readers see wholly the old or wholly the new article, and an ingest killed halfway leaves the
+previous version active. The version before the active one is kept for readers still on it.
 """
 
 from __future__ import annotations
@@ -13,7 +20,7 @@ import json
 import os
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urlparse
 
@@ -27,7 +34,11 @@ from assistant.settings import Settings
 from assistant.types import Hit
 
 MANIFEST_KEY = "assistant_manifest"
-MANIFEST_FORMAT = 1
+MANIFEST_FORMAT = 2
+VERSION_SEPARATOR = "__v"
+VERSIONS_KEPT = 2
+"""The active version and the one before it, for readers that started a question just before a switch."""
+WRITE_BATCH = 16
 
 
 @dataclass(frozen=True)
@@ -45,9 +56,22 @@ class StoredSentence:
         return Hit(self.sentence_id, self.doc_id, self.position, self.text, score, self.title, self.source)
 
 
+@dataclass(frozen=True)
+class Snapshot:
+    """One version of the index as a reader sees it: its manifest, its collection, its sentences."""
+
+    manifest: dict[str, Any]
+    collection: str
+    sentences: tuple[StoredSentence, ...] = field(default=())
+
+    @property
+    def version(self) -> str:
+        return self.collection
+
+
 def open_chroma_client(settings: Settings):
     """The embedded PersistentClient under data_dir, or an HttpClient when ASSISTANT_CHROMA_URL is set."""
-    # Chroma reads these at import; set them before the first import so no telemetry is ever sent.
+    # Chroma reads this at import; set it before the first import so no telemetry is ever sent.
     os.environ.setdefault("ANONYMIZED_TELEMETRY", "False")
     import chromadb
     from chromadb.config import Settings as ChromaSettings
@@ -68,6 +92,10 @@ def open_chroma_client(settings: Settings):
     return chromadb.PersistentClient(path=str(settings.chroma_dir), settings=chroma_settings)
 
 
+class VersionGoneError(Exception):
+    """The version a reader was on has been collected; the reader should move to the active one."""
+
+
 class SentenceIndex:
     """Read and write article sentences in Chroma. The embedder is always ours, never Chroma's default."""
 
@@ -75,7 +103,7 @@ class SentenceIndex:
         self.settings = settings
         self.embedder = embedder
         self._client = client
-        self._vectorstore = None
+        self._vectorstores: dict[str, Any] = {}
 
     # -- connections ---------------------------------------------------------------------------
 
@@ -85,25 +113,23 @@ class SentenceIndex:
             self._client = open_chroma_client(self.settings)
         return self._client
 
-    @property
-    def vectorstore(self):
-        if self._vectorstore is None:
+    def vectorstore(self, collection: str):
+        """The langchain-chroma store over one version (cached per version)."""
+        if collection not in self._vectorstores:
             from langchain_chroma import Chroma
 
             with self.guard():
-                self._vectorstore = Chroma(
+                self._vectorstores[collection] = Chroma(
                     client=self.client,
-                    collection_name=self.settings.collection,
+                    collection_name=collection,
                     embedding_function=self.embedder,
                     collection_configuration={"hnsw": {"space": "cosine"}},
                 )
-        return self._vectorstore
+        return self._vectorstores[collection]
 
-    def _collection(self):
+    def _raw_collection(self, name: str):
         with self.guard():
-            return self.client.get_or_create_collection(
-                self.settings.collection, embedding_function=None, configuration={"hnsw": {"space": "cosine"}}
-            )
+            return self.client.get_or_create_collection(name, embedding_function=None, configuration={"hnsw": {"space": "cosine"}})
 
     @contextmanager
     def guard(self) -> Iterator[None]:
@@ -111,23 +137,29 @@ class SentenceIndex:
         with _translate_connection_errors(self.settings):
             yield
 
-    # -- manifest ------------------------------------------------------------------------------
+    # -- the catalog -----------------------------------------------------------------------------
 
     def read_manifest(self) -> dict[str, Any] | None:
         with self.guard():
             try:
-                collection = self.client.get_collection(self.settings.collection)
-            except Exception as exc:  # chromadb raises NotFoundError / ValueError depending on version
+                catalog = self.client.get_collection(self.settings.collection)
+            except Exception as exc:  # chromadb raises NotFoundError or ValueError depending on version
                 if _is_connection_error(exc):
                     raise
                 return None
-            raw = (collection.metadata or {}).get(MANIFEST_KEY)
-        return json.loads(raw) if raw else None
+            raw = (catalog.metadata or {}).get(MANIFEST_KEY)
+        manifest = json.loads(raw) if raw else None
+        if manifest and manifest.get("format") != MANIFEST_FORMAT:
+            raise IndexNotFoundError(
+                f"The index in {self._where()} was written by an older version of the assistant. Run: assistant ingest"
+            )
+        return manifest
 
-    def write_manifest(self, manifest: dict[str, Any]) -> None:
-        collection = self._collection()
+    def activate(self, manifest: dict[str, Any]) -> None:
+        """Switch readers to `manifest["collection"]`: one metadata write, so the switch is atomic."""
+        catalog = self._raw_collection(self.settings.collection)
         with self.guard():
-            collection.modify(metadata={MANIFEST_KEY: json.dumps(manifest, ensure_ascii=False, sort_keys=True)})
+            catalog.modify(metadata={MANIFEST_KEY: json.dumps(manifest, ensure_ascii=False, sort_keys=True)})
 
     def new_manifest(self) -> dict[str, Any]:
         from assistant import __version__
@@ -139,59 +171,132 @@ class SentenceIndex:
             "embedding": {"id": self.embedder.model_id, "dimension": self.embedder.dimension},
             "splitter": {"name": "indonesian-rules", "version": 1, "context_window": CONTEXT_WINDOW},
             "stemmer": "sastrawi",
+            "collection": None,
             "documents": {},
         }
 
     def require_manifest(self) -> dict[str, Any]:
         """The manifest of a usable index: raises if nothing was ingested or the embedder differs."""
         manifest = self.read_manifest()
-        if not manifest or not manifest.get("documents"):
-            where = self.settings.chroma_url or str(self.settings.chroma_dir)
-            raise IndexNotFoundError(f"No article has been ingested into {where} yet. Run: assistant ingest")
+        if not manifest or not manifest.get("collection"):
+            raise IndexNotFoundError(f"No article has been ingested into {self._where()} yet. Run: assistant ingest")
         check_embedder(manifest, self.embedder.model_id)
         return manifest
 
-    # -- sentences -----------------------------------------------------------------------------
+    def snapshot(self, manifest: dict[str, Any] | None = None) -> Snapshot:
+        """The active version with all its sentences (for BM25 and lookups)."""
+        manifest = manifest or self.require_manifest()
+        return Snapshot(manifest, manifest["collection"], tuple(self.sentences(manifest["collection"])))
 
-    def sentences(self, doc_id: str | None = None) -> list[StoredSentence]:
-        collection = self._collection()
+    def _where(self) -> str:
+        return self.settings.chroma_url or str(self.settings.chroma_dir)
+
+    # -- versions ------------------------------------------------------------------------------
+
+    def version_name(self, fingerprint: str) -> str:
+        return f"{self.settings.collection}{VERSION_SEPARATOR}{fingerprint}"
+
+    def sentences(self, collection: str) -> list[StoredSentence]:
+        """Every sentence of one version, in document order."""
+        return [row for row, _, _ in self.records(collection, with_embeddings=False)]
+
+    def records(self, collection: str, *, with_embeddings: bool = True) -> list[tuple[StoredSentence, dict, list[float] | None]]:
+        """(sentence, raw metadata, embedding) for every record of one version, in document order."""
+        include = ["documents", "metadatas"] + (["embeddings"] if with_embeddings else [])
         with self.guard():
-            result = collection.get(where={"doc_id": doc_id} if doc_id else None, include=["documents", "metadatas"])
-        rows = [
-            StoredSentence(
-                sentence_id=sentence_id,
-                doc_id=meta["doc_id"],
-                position=int(meta["position"]),
-                text=text,
-                title=meta.get("title", ""),
-                source=meta.get("source", ""),
-                stems=meta.get("stems", ""),
-                context=meta.get("context", ""),
+            result = self._raw_collection(collection).get(include=include)
+        embeddings = result["embeddings"] if with_embeddings else [None] * len(result["ids"])
+        records = [
+            (
+                StoredSentence(
+                    sentence_id=sentence_id,
+                    doc_id=meta["doc_id"],
+                    position=int(meta["position"]),
+                    text=text,
+                    title=meta.get("title", ""),
+                    source=meta.get("source", ""),
+                    stems=meta.get("stems", ""),
+                    context=meta.get("context", ""),
+                ),
+                dict(meta),
+                None if embedding is None else [float(x) for x in embedding],
             )
-            for sentence_id, text, meta in zip(result["ids"], result["documents"], result["metadatas"])
+            for sentence_id, text, meta, embedding in zip(result["ids"], result["documents"], result["metadatas"], embeddings)
         ]
-        return sorted(rows, key=lambda row: (row.doc_id, row.position))
+        return sorted(records, key=lambda record: (record[0].doc_id, record[0].position))
 
-    def write_sentences(self, ids: list[str], texts: list[str], metadatas: list[dict], progress: Callable[[int], None] | None = None) -> None:
-        """Embed and upsert sentences in small batches, reporting progress after each batch."""
-        batch = 16
-        for start in range(0, len(ids), batch):
+    def write_version(
+        self,
+        collection: str,
+        reused: list[tuple[str, str, dict, list[float]]],
+        to_embed: list[tuple[str, str, dict]],
+        progress: Callable[[int], None] | None = None,
+    ) -> None:
+        """Fill a fresh version from (id, text, metadata[, embedding]) records: copy reused embeddings
+        as they are, embed the rest in batches, reporting progress after each batch.
+
+        A complete version of the same name (switching back to an earlier article) is kept as it is:
+        readers may still be on it. An incomplete one is left from a killed ingest and is rebuilt.
+        """
+        if collection in self._collection_names():
             with self.guard():
-                self.vectorstore.add_texts(
-                    texts=texts[start : start + batch], metadatas=metadatas[start : start + batch], ids=ids[start : start + batch]
+                complete = self._raw_collection(collection).count() == len(reused) + len(to_embed)
+            if complete:
+                return
+            self.drop_version(collection)
+        raw = self._raw_collection(collection)
+        for start in range(0, len(reused), 256):
+            batch = reused[start : start + 256]
+            with self.guard():
+                raw.upsert(
+                    ids=[sentence_id for sentence_id, _, _, _ in batch],
+                    documents=[text for _, text, _, _ in batch],
+                    metadatas=[meta for _, _, meta, _ in batch],
+                    embeddings=[embedding for _, _, _, embedding in batch],
+                )
+        store = self.vectorstore(collection)
+        for start in range(0, len(to_embed), WRITE_BATCH):
+            batch = to_embed[start : start + WRITE_BATCH]
+            with self.guard():
+                store.add_texts(
+                    texts=[text for _, text, _ in batch], metadatas=[meta for _, _, meta in batch], ids=[sentence_id for sentence_id, _, _ in batch]
                 )
             if progress:
-                progress(min(batch, len(ids) - start))
+                progress(len(batch))
 
-    def delete_sentences(self, ids: list[str]) -> None:
-        if ids:
-            with self.guard():
-                self.vectorstore.delete(ids=ids)
-
-    def dense_search(self, query_embedding: list[float], k: int) -> list[tuple[str, float]]:
-        """(sentence_id, cosine similarity) pairs, best first."""
+    def drop_version(self, collection: str) -> None:
+        self._vectorstores.pop(collection, None)
         with self.guard():
-            pairs = self.vectorstore.similarity_search_by_vector_with_relevance_scores(query_embedding, k=k)
+            if collection in self._collection_names():
+                self.client.delete_collection(collection)
+
+    def collect_garbage(self, active: str, previous: str | None) -> list[str]:
+        """Delete versions other than the active one and the one before it; returns what was deleted."""
+        keep = {active, previous}
+        prefix = self.settings.collection + VERSION_SEPARATOR
+        stale = [name for name in self._collection_names() if name.startswith(prefix) and name not in keep]
+        for name in stale:
+            self.drop_version(name)
+        return stale
+
+    def _collection_names(self) -> list[str]:
+        with self.guard():
+            return [c if isinstance(c, str) else c.name for c in self.client.list_collections()]
+
+    # -- reading -------------------------------------------------------------------------------
+
+    def dense_search(self, collection: str, query_embedding: list[float], k: int) -> list[tuple[str, float]]:
+        """(sentence_id, cosine similarity) pairs from one version, best first."""
+        try:
+            with self.guard():
+                pairs = self.vectorstore(collection).similarity_search_by_vector_with_relevance_scores(query_embedding, k=k)
+        except IndexUnavailableError:
+            raise
+        except Exception as exc:
+            if "does not exist" in str(exc) or type(exc).__name__ == "NotFoundError":
+                self._vectorstores.pop(collection, None)
+                raise VersionGoneError(collection) from exc
+            raise
         return [(document.id, 1.0 - distance) for document, distance in pairs]
 
 
@@ -206,8 +311,8 @@ def check_embedder(manifest: dict[str, Any], model_id: str) -> None:
 
 def _is_connection_error(exc: BaseException) -> bool:
     names = {type(e).__name__ for e in _chain(exc)}
-    markers = ("ConnectError", "ConnectTimeout", "ReadTimeout", "RemoteProtocolError", "ConnectionError", "ConnectionRefusedError")
-    if names & set(markers):
+    markers = {"ConnectError", "ConnectTimeout", "ReadTimeout", "RemoteProtocolError", "ConnectionError", "ConnectionRefusedError"}
+    if names & markers:
         return True
     message = str(exc).lower()
     return "could not connect" in message or "connection refused" in message

@@ -27,8 +27,8 @@ class RichProgress(Progress):
     def reading(self, source: str) -> None:
         self.console.print(f"[dim]reading[/] {source}")
 
-    def embedding(self, doc_id: str, total: int) -> None:
-        self._task = self._bar.add_task(f"embedding {doc_id}", total=total)
+    def embedding(self, total: int) -> None:
+        self._task = self._bar.add_task("embedding sentences", total=total)
 
     def advance(self, count: int) -> None:
         if self._task is not None:

@@ -1,11 +1,15 @@
-"""Ingest articles into the sentence index: read everything first, then write only what changed.
+"""Ingest articles into the sentence index: read everything first, then write a new version.
 
-Re-ingesting an unchanged article writes nothing; a changed article gets its changed sentences
-re-embedded and its stale ones removed; other articles in the index are untouched.
+Nothing is written until every source has been read, so a bad source leaves the index as it was.
+A changed index is written as a complete new version and switched to atomically (see
+`assistant.store`); an unchanged one is left alone. Embeddings of sentences that did not change
+are copied, not recomputed.
 """
 
 from __future__ import annotations
 
+import hashlib
+import json
 import time
 from dataclasses import dataclass
 from datetime import datetime, timezone
@@ -15,7 +19,7 @@ from assistant.errors import IngestError
 from assistant.lexical import content_stems
 from assistant.settings import Settings
 from assistant.store import SentenceIndex, check_embedder
-from ingest.article import Article
+from ingest.article import Article, Sentence
 from ingest.sources import expand_sources, read_article
 
 DEFAULT_SOURCES = ["seeds"]
@@ -35,6 +39,8 @@ class DocumentReport:
 class IngestReport:
     documents: tuple[DocumentReport, ...]
     seconds: float
+    version: str
+    switched: bool
 
 
 class Progress:
@@ -42,7 +48,7 @@ class Progress:
 
     def reading(self, source: str) -> None: ...
 
-    def embedding(self, doc_id: str, total: int) -> None: ...
+    def embedding(self, total: int) -> None: ...
 
     def advance(self, count: int) -> None: ...
 
@@ -54,24 +60,46 @@ def ingest(sources: list[str] | None = None, *, settings: Settings, progress: Pr
     articles = _read_all(sources or DEFAULT_SOURCES, progress)
     index = index or SentenceIndex(settings, make_embedder(settings.embedding, num_threads=settings.embedding_threads))
 
-    manifest = index.read_manifest()
-    if manifest and manifest.get("documents"):
-        check_embedder(manifest, index.embedder.model_id)
+    current = index.read_manifest()
+    if current and current.get("collection"):
+        check_embedder(current, index.embedder.model_id)
     else:
-        manifest = index.new_manifest()
+        current = index.new_manifest()
+    previous = current["collection"]
+    old_records = index.records(previous) if previous else []
+    old_by_id = {row.sentence_id: (row, meta, embedding) for row, meta, embedding in old_records}
 
-    reports = [_sync_article(index, article, progress) for article in articles]
+    documents = dict(current["documents"])
     for article in articles:
-        manifest["documents"][article.doc_id] = {
-            "title": article.title,
-            "source": article.source,
-            "sha256": article.content_hash,
-            "sentences": len(article.sentences),
-            "related_headlines": list(article.related_headlines),
-            "ingested_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
-        }
-    index.write_manifest(manifest)
-    return IngestReport(tuple(reports), time.perf_counter() - started)
+        documents[article.doc_id] = _document_entry(article)
+    collection = index.version_name(_fingerprint(index.embedder.model_id, current, documents))
+
+    ingested = {article.doc_id for article in articles}
+    reused = [(row.sentence_id, row.text, meta, embedding) for row, meta, embedding in old_records if row.doc_id not in ingested]
+    to_embed = []
+    reports = []
+    for article in articles:
+        written = 0
+        for sentence in article.sentences:
+            meta = _metadata(article, sentence)
+            old = old_by_id.get(sentence.sentence_id)
+            if old and old[0].text == sentence.text:  # same words: same embedding
+                reused.append((sentence.sentence_id, sentence.text, meta, old[2]))
+            else:
+                to_embed.append((sentence.sentence_id, sentence.text, meta))
+                written += 1
+        stale = [row for row, _, _ in old_records if row.doc_id == article.doc_id and row.position >= len(article.sentences)]
+        reports.append(DocumentReport(article.doc_id, article.title, len(article.sentences), written, len(stale), len(article.sentences) - written))
+
+    if collection == previous:  # the same articles again: nothing to write
+        return IngestReport(tuple(reports), time.perf_counter() - started, collection, switched=False)
+
+    if to_embed:
+        progress.embedding(len(to_embed))
+    index.write_version(collection, reused, to_embed, progress=progress.advance)
+    index.activate({**current, "documents": documents, "collection": collection, "package_version": index.new_manifest()["package_version"]})
+    index.collect_garbage(collection, previous)
+    return IngestReport(tuple(reports), time.perf_counter() - started, collection, switched=True)
 
 
 def _read_all(sources: list[str], progress: Progress) -> list[Article]:
@@ -87,39 +115,28 @@ def _read_all(sources: list[str], progress: Progress) -> list[Article]:
     return list(articles.values())
 
 
-def _sync_article(index: SentenceIndex, article: Article, progress: Progress) -> DocumentReport:
-    existing = {row.sentence_id: row for row in index.sentences(article.doc_id)}
-    new_ids = {sentence.sentence_id for sentence in article.sentences}
-    to_write = [
-        sentence
-        for sentence in article.sentences
-        if sentence.sentence_id not in existing
-        or existing[sentence.sentence_id].text != sentence.text
-        or existing[sentence.sentence_id].context != sentence.context
-        or existing[sentence.sentence_id].source != article.source
-    ]
-    stale = sorted(set(existing) - new_ids)
-
-    if to_write:
-        progress.embedding(article.doc_id, len(to_write))
-        index.write_sentences(
-            ids=[sentence.sentence_id for sentence in to_write],
-            texts=[sentence.text for sentence in to_write],
-            metadatas=[_metadata(article, sentence) for sentence in to_write],
-            progress=progress.advance,
-        )
-    index.delete_sentences(stale)
-    return DocumentReport(
-        doc_id=article.doc_id,
-        title=article.title,
-        sentences=len(article.sentences),
-        written=len(to_write),
-        removed=len(stale),
-        unchanged=len(article.sentences) - len(to_write),
-    )
+def _document_entry(article: Article) -> dict:
+    return {
+        "title": article.title,
+        "source": article.source,
+        "sha256": article.content_hash,
+        "sentences": len(article.sentences),
+        "related_headlines": list(article.related_headlines),
+        "ingested_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+    }
 
 
-def _metadata(article: Article, sentence) -> dict:
+def _fingerprint(model_id: str, manifest: dict, documents: dict) -> str:
+    """Names a version by what it holds: same embedder, splitter and documents → same version."""
+    content = {
+        "embedding": model_id,
+        "splitter": manifest["splitter"],
+        "documents": {doc_id: [doc["sha256"], doc["source"], doc["title"]] for doc_id, doc in sorted(documents.items())},
+    }
+    return hashlib.sha256(json.dumps(content, sort_keys=True).encode()).hexdigest()[:12]
+
+
+def _metadata(article: Article, sentence: Sentence) -> dict:
     return {
         "doc_id": article.doc_id,
         "position": sentence.position,
@@ -130,5 +147,3 @@ def _metadata(article: Article, sentence) -> dict:
         "context": sentence.context,
         "stems": " ".join(content_stems(sentence.text)),
     }
-
-

@@ -30,7 +30,7 @@ def _index(settings) -> SentenceIndex:
 
 
 def _snapshot(settings) -> list[tuple[str, str]]:
-    return [(row.sentence_id, row.text) for row in _index(settings).sentences()]
+    return [(row.sentence_id, row.text) for row in _index(settings).snapshot().sentences]
 
 
 def test_reingesting_the_same_article_changes_nothing(fresh_settings):
@@ -170,7 +170,7 @@ def local_site():
 
 def test_url_ingestion_extracts_the_article_from_html(fresh_settings, local_site):
     report = ingest([f"{local_site}/berita/menkomdigi-bertemu-pejabat-as.html"], settings=fresh_settings)
-    rows = _index(fresh_settings).sentences()
+    rows = _index(fresh_settings).snapshot().sentences
     texts = [row.text for row in rows]
     assert report.documents[0].doc_id == "menkomdigi-bertemu-pejabat-as"
     assert texts[0].startswith("Jakarta (ANTARA) - Menteri Komunikasi dan Digital Meutya Hafid")
