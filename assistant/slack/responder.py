@@ -133,8 +133,8 @@ class Responder:
     def _set_status(status: Status, text: str) -> None:
         try:
             status(text)
-        except Exception:  # a status is a nicety; the answer matters
-            logger.warning("Could not set the assistant status", exc_info=True)
+        except Exception as exc:  # a status is a nicety (and fails in DM threads outside the side panel)
+            logger.info("Could not set the assistant status: %s", exc)
 
     @staticmethod
     def _post_quietly(post: Post, payload: dict, key: str) -> None:

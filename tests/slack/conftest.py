@@ -4,8 +4,6 @@ and the real bot as a subprocess (`assistant slack --http`, and Socket Mode) poi
 from __future__ import annotations
 
 import itertools
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
@@ -13,7 +11,6 @@ from bot_process import (
     APP_TOKEN,
     BOT_TOKEN,
     HTTP_RATE_LIMIT,
-    REPO,
     SIGNING_SECRET,
     clean_env,
     copy_index,
@@ -26,18 +23,10 @@ from slack_fakes import FakeSlackAPI, FakeSocketMode, SignedEventsClient, wait_u
 
 
 @pytest.fixture(scope="session")
-def index_dir(tmp_path_factory) -> Path:
-    """The seed article ingested once, with the real embedder and Chroma."""
-    data_dir = tmp_path_factory.mktemp("index")
-    subprocess.run(
-        [sys.executable, "-m", "assistant.cli", "ingest", str(REPO / "seeds")],
-        env=clean_env(ASSISTANT_DATA_DIR=str(data_dir)),
-        cwd=data_dir,
-        check=True,
-        capture_output=True,
-        timeout=120,
-    )
-    return data_dir
+def index_dir(seed_settings) -> Path:
+    """The seed article's index, built once per session by tests/conftest.py (real embedder and
+    Chroma). Bots get copies of it, so their SQLite files never land in the shared index."""
+    return Path(seed_settings.data_dir)
 
 
 @pytest.fixture(scope="session")

@@ -37,7 +37,7 @@ def data_dir(index_dir, tmp_path_factory):
 
 @contextmanager
 def running_bot(data_dir, api: FakeSlackAPI, ask):
-    settings = Settings(data_dir=data_dir)
+    settings = Settings(_env_file=None, data_dir=data_dir)
     slack = SlackSettings(slack_bot_token=BOT_TOKEN, slack_signing_secret=SIGNING_SECRET, slack_api_url=api.api_url, _env_file=None)
     app, responder = build_app(settings, slack, ask=ask, http=True)
     server = make_http_server(app, "127.0.0.1", 0)
@@ -52,10 +52,9 @@ def running_bot(data_dir, api: FakeSlackAPI, ask):
 
 
 @pytest.fixture(scope="module")
-def real_ask(data_dir):
-    from assistant.core import Assistant
-
-    return Assistant.load(Settings(data_dir=data_dir)).ask
+def real_ask(bot):
+    """The session's real Assistant (tests/conftest.py), on the same seed index."""
+    return bot.ask
 
 
 def test_an_answerer_exception_becomes_an_apology_and_a_logged_traceback(data_dir, own_slack, channel, user, caplog):

@@ -147,6 +147,13 @@ def test_forged_or_replayed_requests_get_401_and_no_reply(http_bot, fake_slack, 
     assert fake_slack.posts(channel) == []
 
 
+def test_url_verification_is_answered_when_signed(http_bot):
+    body = json.dumps({"token": "legacy", "challenge": "3eZbrw1aBm2rZgRNFdxV2595E9CY3gmdALWMmHkvFXO7tYXAYM8P", "type": "url_verification"}).encode()
+    status, reply = http_bot.events.post(body, "application/json")
+    assert status == 200 and json.loads(reply) == {"challenge": "3eZbrw1aBm2rZgRNFdxV2595E9CY3gmdALWMmHkvFXO7tYXAYM8P"}
+    assert http_bot.events.post(body, "application/json", signature="v0=" + "1" * 64)[0] == 401
+
+
 def test_rate_limit_gives_a_friendly_notice_in_the_thread(http_bot, fake_slack, channel, user):
     asked = [fake_slack.user_message(channel, user, f"<@{BOT_USER}> Kapan pertemuan berlangsung? ({n})") for n in range(HTTP_RATE_LIMIT + 1)]
     for message in asked:
