@@ -6,6 +6,7 @@ import http.server
 import subprocess
 import sys
 import threading
+import time
 from pathlib import Path
 
 import pytest
@@ -108,6 +109,13 @@ def _bad_files(tmp_path: Path) -> dict[str, tuple[Path, type]]:
     with big.open("wb") as handle:
         handle.write(b"Kalimat panjang. " * (6 * 1024 * 1024 // 17))
     out["too-large"] = (big, DocumentTooLargeError)
+    huge = tmp_path / "huge.txt"
+    with huge.open("wb") as handle:
+        handle.truncate(50 * 1024 * 1024)  # 50 MB, refused before it is read
+    out["50MB"] = (huge, DocumentTooLargeError)
+    no_article = tmp_path / "menu.html"
+    no_article.write_text("<html><body><nav><a href='/'>Beranda</a></nav></body></html>", encoding="utf-8")
+    out["html-without-article"] = (no_article, EmptyDocumentError)
     out["missing"] = (tmp_path / "nope.txt", SourceNotFoundError)
     return out
 
@@ -147,6 +155,13 @@ ARTICLE_HTML = """<!doctype html><html><head><title>Menkomdigi bertemu pejabat A
 def local_site():
     class Handler(http.server.BaseHTTPRequestHandler):
         def do_GET(self):
+            if self.path == "/slow.html":
+                time.sleep(1.5)  # longer than the test's fetch timeout; the client has gone by now
+                try:
+                    self.send_error(504)
+                except OSError:
+                    pass
+                return
             if self.path == "/berita/menkomdigi-bertemu-pejabat-as.html":
                 body = ARTICLE_HTML.encode()
                 self.send_response(200)
@@ -184,3 +199,11 @@ def test_unreachable_urls_are_clear_errors(fresh_settings, local_site):
         ingest([f"{local_site}/missing.html"], settings=fresh_settings)
     with pytest.raises(SourceUnreachableError):
         ingest(["http://127.0.0.1:9/closed-port.html"], settings=fresh_settings)
+
+
+def test_a_url_that_times_out_is_a_clear_error(fresh_settings, local_site, monkeypatch):
+    from ingest import sources
+
+    monkeypatch.setattr(sources, "URL_TIMEOUT_SECONDS", 0.5)
+    with pytest.raises(SourceUnreachableError, match="slow.html"):
+        ingest([f"{local_site}/slow.html"], settings=fresh_settings)
