@@ -38,6 +38,16 @@ class AbstentionPolicy:
     unsupported_confident_dense: float = 0.90
     """... unless the best cosine is at least this high."""
 
+    @classmethod
+    def for_embedder(cls, model_id: str) -> AbstentionPolicy:
+        """Cosine thresholds belong to one embedding model: e5's cosines sit near 0.8, MiniLM's near
+        0.3. Only the default model is calibrated; others rely on the lexical and answer-type signals."""
+        from assistant.settings import DEFAULT_EMBEDDING
+
+        if model_id == DEFAULT_EMBEDDING:
+            return cls()
+        return cls(min_dense=-1.0, unsupported_confident_dense=2.0)
+
 
 @dataclass(frozen=True)
 class SelectionPolicy:
@@ -55,7 +65,7 @@ class ExtractiveAnswerer:
 
     def __init__(self, searcher: SentenceSearcher, abstention: AbstentionPolicy | None = None, selection: SelectionPolicy | None = None) -> None:
         self.searcher = searcher
-        self.abstention = abstention or AbstentionPolicy()
+        self.abstention = abstention or AbstentionPolicy.for_embedder(searcher.index.embedder.model_id)
         self.selection = selection or SelectionPolicy()
 
     def answer(self, question: str, history: Sequence[Turn | str] = ()) -> Answer:
