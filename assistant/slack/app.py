@@ -49,7 +49,7 @@ HEALTH_PATH = "/healthz"
 
 def run(settings: Settings, *, http: bool, host: str, port: int) -> int:
     """The `assistant slack` command. Raises `ConfigurationError` (non-zero exit) for missing tokens."""
-    slack = SlackSettings()
+    slack = SlackSettings.from_environment()
     configure_logging(slack)
     slack.require(http=http)
     from assistant.core import Assistant

@@ -6,7 +6,9 @@ as is. Secrets are `SecretStr`: they print as `**********` in reprs, tracebacks 
 
 from __future__ import annotations
 
-from pydantic import SecretStr
+from typing import Literal
+
+from pydantic import SecretStr, ValidationError, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from assistant.errors import ConfigurationError
@@ -36,7 +38,21 @@ class SlackSettings(BaseSettings):
     """Threads that answer and post replies. Answering is ~20 ms and GIL-bound; more threads only
     help while replies wait on Slack's API."""
 
-    slack_log_level: str = "INFO"
+    slack_log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
+
+    @field_validator("slack_log_level", mode="before")
+    @classmethod
+    def _upper_case(cls, value):
+        return value.upper() if isinstance(value, str) else value
+
+    @classmethod
+    def from_environment(cls) -> SlackSettings:
+        """Read the environment / `.env`; a bad value is a `ConfigurationError` naming the variable."""
+        try:
+            return cls()
+        except ValidationError as exc:
+            problems = "; ".join(f"{'.'.join(map(str, error['loc'])).upper()}: {error['msg']}" for error in exc.errors())
+            raise ConfigurationError(f"Invalid Slack setting: {problems}") from None
 
     def require(self, *, http: bool) -> None:
         """Raise a `ConfigurationError` naming every variable this mode still needs."""

@@ -11,7 +11,7 @@ import threading
 from contextlib import contextmanager
 
 import pytest
-from bot_process import BOT_TOKEN, SIGNING_SECRET, clean_env, copy_index
+from bot_process import BOT_TOKEN, SIGNING_SECRET, clean_env, copy_index, free_port
 from slack_fakes import BOT_USER, FakeSlackAPI, SignedEventsClient, mention, sections
 
 from assistant.errors import IndexUnavailableError
@@ -100,20 +100,29 @@ def test_slack_api_errors_are_retried_into_one_reply(data_dir, own_slack, real_a
     assert len(own_slack.posts(channel)) == 1
 
 
+def run_cli(args: list[str], tmp_path, **env: str) -> subprocess.CompletedProcess:
+    command = [sys.executable, "-m", "assistant.cli", "slack", *args]
+    return subprocess.run(command, env=clean_env(**env), cwd=tmp_path, capture_output=True, text=True, timeout=60)
+
+
 @pytest.mark.parametrize(
     "args, env, missing",
     [([], {"SLACK_BOT_TOKEN": BOT_TOKEN}, "SLACK_APP_TOKEN"), (["--http"], {}, "SLACK_BOT_TOKEN and SLACK_SIGNING_SECRET")],
     ids=["socket-mode", "http"],
 )
 def test_missing_tokens_are_a_clear_error(args, env, missing, tmp_path):
-    result = subprocess.run(
-        [sys.executable, "-m", "assistant.cli", "slack", *args],
-        env=clean_env(ASSISTANT_DATA_DIR=str(tmp_path), **env),
-        cwd=tmp_path,
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )
+    result = run_cli(args, tmp_path, ASSISTANT_DATA_DIR=str(tmp_path), **env)
     assert result.returncode == 1
     assert missing in result.stderr and "not set" in result.stderr
     assert BOT_TOKEN not in result.stderr + result.stdout
+
+
+def test_a_rejected_token_or_unreachable_slack_is_a_clear_error(data_dir, own_slack, tmp_path):
+    env = dict(ASSISTANT_DATA_DIR=str(data_dir), SLACK_BOT_TOKEN=BOT_TOKEN, SLACK_SIGNING_SECRET=SIGNING_SECRET)
+    own_slack.fail_next("auth.test", 200, {"ok": False, "error": "invalid_auth"})
+    rejected = run_cli(["--http", "--port", "0"], tmp_path, SLACK_API_URL=own_slack.api_url, **env)
+    assert rejected.returncode == 1 and "Slack rejected SLACK_BOT_TOKEN (invalid_auth)" in rejected.stderr
+
+    unreachable = run_cli(["--http", "--port", "0"], tmp_path, SLACK_API_URL=f"http://127.0.0.1:{free_port()}/api/", **env)
+    assert unreachable.returncode == 1 and "Cannot reach the Slack Web API" in unreachable.stderr
+    assert BOT_TOKEN not in rejected.stderr + unreachable.stderr

@@ -4,6 +4,8 @@ envelopes over a local WebSocket and must acknowledge every one (checked per tes
 from __future__ import annotations
 
 import itertools
+import time
+from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 from slack_fakes import BOT_USER, button_click, contexts, event_envelope, mention, message_event, sections, slash_command, wait_until
@@ -99,3 +101,19 @@ def test_assistant_panel_greets_suggests_and_answers_with_status(deliver, fake_s
 
     statuses = [call.params["status"] for call in fake_slack.calls_to("assistant.threads.setStatus", channel_id=dm, thread_ts=thread_ts)]
     assert statuses == ["Searching the article…", "Mencari di artikel…"]
+
+
+def test_fifty_envelopes_at_once_are_all_acked_and_answered_once(socket_bot, fake_socket, fake_slack, channel):
+    asked = [fake_slack.user_message(channel, f"USOCK{n:03d}", f"<@{BOT_USER}> Berapa perusahaan AS yang tertarik? #{n}") for n in range(50)]
+    events = [event for message in asked for event in (mention(message), message_event(message))]
+    started = time.monotonic()
+    with ThreadPoolExecutor(16) as pool:
+        envelope_ids = list(pool.map(lambda pair: fake_socket.send("events_api", event_envelope(pair[1], f"EvBurst{pair[0]:03d}")), enumerate(events)))
+    for envelope_id in envelope_ids:
+        fake_socket.wait_acked(envelope_id)
+    acked = time.monotonic() - started
+    wait_until(lambda: len(fake_slack.posts(channel)) >= 50, timeout=60, what="50 replies")
+    answered = time.monotonic() - started
+    fake_slack.settle(lambda event: fake_socket.wait_acked(fake_socket.send("events_api", event_envelope(event, "EvBurstSentinel"))), channel)
+    assert sorted(reply["thread_ts"] for reply in fake_slack.posts(channel)) == sorted(message["ts"] for message in asked)
+    print(f"\nSocket Mode, 50 questions x 2 envelopes: all acked in {acked:.2f}s, 50 replies in {answered:.2f}s")
