@@ -49,9 +49,42 @@ def stem(word: str) -> str:
     return _sastrawi().stem(word) or word
 
 
+# Indonesian news writes offices and institutions as contractions ("Menkomdigi", "Dubes", "IKN");
+# people ask with either form. Both sides are indexed with the expansion next to the short form.
+ABBREVIATIONS = {
+    "menkomdigi": "menteri komunikasi digital",
+    "wamenkomdigi": "wakil menteri komunikasi digital",
+    "kemkomdigi": "kementerian komunikasi digital",
+    "komdigi": "komunikasi digital",
+    "dubes": "duta besar",
+    "wamen": "wakil menteri",
+    "mendag": "menteri perdagangan",
+    "wamendag": "wakil menteri perdagangan",
+    "sekjen": "sekretaris jenderal",
+    "dirjen": "direktur jenderal",
+    "ikn": "ibu kota nusantara",
+    "ibukota": "ibu kota",
+    "ri": "republik indonesia",
+    "as": "amerika serikat",
+    "usa": "amerika serikat",
+    "us": "amerika serikat",
+    "ai": "kecerdasan buatan",
+    "pemda": "pemerintah daerah",
+    "pemkot": "pemerintah kota",
+    "presdir": "presiden direktur",
+}
+
+
 def content_stems(text: str) -> list[str]:
-    """Stemmed tokens minus stopwords: what BM25 indexes and what counts as lexical evidence."""
-    return [stem(token) for token in tokenize(text) if token not in STOPWORDS]
+    """Stemmed tokens minus stopwords, contractions expanded: what BM25 indexes and what counts as
+    lexical evidence."""
+    stems = []
+    for token in tokenize(text):
+        if token in ABBREVIATIONS:
+            stems.extend(stem(word) for word in ABBREVIATIONS[token].split())
+        if token not in STOPWORDS:
+            stems.append(stem(token))
+    return stems
 
 
 @lru_cache(maxsize=1)
