@@ -151,7 +151,10 @@ def make_http_server(app: App, host: str, port: int) -> ThreadingWSGIServer:
 
 
 def serve_http(app: App, host: str, port: int) -> None:
-    server = make_http_server(app, host, port)
+    try:
+        server = make_http_server(app, host, port)
+    except OSError as exc:
+        raise ConfigurationError(f"Cannot listen on {host}:{port} ({exc.strerror or exc}). Is another process using the port?") from None
     _on_sigterm(lambda: threading.Thread(target=server.shutdown, daemon=True).start())
     logger.info("Listening for Slack on http://%s:%d%s", host, server.server_port, EVENTS_PATH)
     with server:
@@ -212,4 +215,7 @@ def configure_logging(slack: SlackSettings) -> None:
     handler.setFormatter(RedactingFormatter(slack.secrets(), "%(asctime)s %(levelname)s %(name)s: %(message)s"))
     root = logging.getLogger()
     root.handlers[:] = [handler]
-    root.setLevel(slack.slack_log_level.upper())
+    root.setLevel(slack.slack_log_level)
+    # bolt warns that SLACK_BOT_TOKEN in the environment is unused because we pass our own client
+    # (for SLACK_API_URL and the retry handlers); it is the same token, so the warning only confuses.
+    logging.getLogger("slack_bolt.App").addFilter(lambda record: "`token` will be unused" not in record.getMessage())

@@ -25,7 +25,7 @@ from assistant.slack.feedback import FeedbackStore
 from assistant.slack.ratelimit import PerUserRateLimit
 from assistant.slack.threads import BotIdentity, takes_part, thread_history
 from assistant.slack.wording import wording
-from assistant.types import Answer, Turn
+from assistant.types import Answer, Language, Turn
 
 logger = logging.getLogger(__name__)
 
@@ -89,9 +89,11 @@ class Responder:
 
     def _run(self, question: Question, post: Post, status: Status | None) -> None:
         try:
-            thread = self._thread(question)
-            if question.only_if_taking_part and not takes_part(thread, self.bot):
-                return
+            thread = None
+            if question.only_if_taking_part:  # decide before claiming: a later mention must still get its turn
+                thread = self._thread(question)
+                if not takes_part(thread, self.bot):
+                    return
             if not self.seen.claim(question.key):
                 logger.info("Already answered or answering %s; skipping this delivery", question.key)
                 return
@@ -105,13 +107,15 @@ class Responder:
             logger.exception("Answering %s failed", question.key)
             self._post_quietly(post, notice_message(wording("apology", language)), question.key)
 
-    def _answer(self, question: Question, thread: list[dict], language, post: Post, status: Status | None) -> None:
+    def _answer(self, question: Question, thread: list[dict] | None, language: Language, post: Post, status: Status | None) -> None:
         wait = self.rate_limit.wait_seconds(question.user)
         if wait:
             post(notice_message(wording("rate_limited", language, seconds=wait)))
             return
         if status is not None:
             self._set_status(status, wording("searching", language))
+        if thread is None:
+            thread = self._thread(question)
         history = thread_history(thread, question.ts, self.bot) if thread and question.ts else []
         try:
             answer = self.ask(question.text, history)
