@@ -53,9 +53,9 @@ class Assistant:
 
     # -- the API -------------------------------------------------------------------------------
 
-    def retrieve(self, question: str, k: int = 5) -> list[Hit]:
-        """The k sentences most likely to answer `question`, best first."""
-        return self.searcher.search(question, k=k)
+    def retrieve(self, question: str, k: int = 5, history: Sequence[Turn | str] | None = None) -> list[Hit]:
+        """The k sentences most likely to answer `question`, best first; `history` as for `ask`."""
+        return self.searcher.search(question, k=k, history=list(history or []))
 
     def ask(self, question: str, history: Sequence[Turn | str] | None = None) -> Answer:
         """Answer `question`, citing the sentences the answer rests on (or abstaining honestly).

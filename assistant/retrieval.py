@@ -8,11 +8,12 @@ from __future__ import annotations
 
 import threading
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from assistant.lexical import BM25Index, query_stems, tokenize
 from assistant.store import SentenceIndex, Snapshot, StoredSentence, VersionGoneError
-from assistant.types import Hit
+from assistant.types import Hit, Turn
 
 RETRIEVAL_MODES = ("dense", "hybrid")
 ANSWER_TYPES = ("who", "when", "time", "duration", "where", "how_many")
@@ -79,19 +80,34 @@ class SentenceSearcher:
             self._state = _SearchState.build(self.index.snapshot(manifest))
             return True
 
-    def search(self, question: str, k: int = 5) -> list[Hit]:
-        return [scored.sentence.to_hit(scored.score) for scored in self.score(question, k)]
+    def search(self, question: str, k: int = 5, history: Sequence[Turn | str] = ()) -> list[Hit]:
+        return [scored.sentence.to_hit(scored.score) for scored in self.score(question, k, history)]
 
-    def score(self, question: str, k: int = 5) -> list[ScoredSentence]:
-        """The k best sentences with both signals, best first."""
+    def score(self, question: str, k: int = 5, history: Sequence[Turn | str] = ()) -> list[ScoredSentence]:
+        """The k best sentences with every signal, best first. A follow-up (given its `history`) is
+        scored both as asked and with the previous question's words, averaged: the question's own
+        words keep the lead, the earlier subject fills in its pronouns."""
         if not question.strip():
             return []
+        from assistant.answering.question import contextualise
+
+        with_context = contextualise(question, history) if history else question
         self.refresh()
         try:
-            return self._score(self._state, question, k)
+            return self._score_follow_up(self._state, question, with_context, k)
         except VersionGoneError:  # an ingest collected the version this question started on
             self.refresh(force=True)
-            return self._score(self._state, question, k)
+            return self._score_follow_up(self._state, question, with_context, k)
+
+    def _score_follow_up(self, state: _SearchState, question: str, with_context: str, k: int) -> list[ScoredSentence]:
+        if with_context == question:
+            return self._score(state, question, k)
+        pool = len(state.sentences)
+        alone = {item.sentence.sentence_id: item for item in self._score(state, question, pool)}
+        contextual = {item.sentence.sentence_id: item for item in self._score(state, with_context, pool)}
+        blended = [_average(alone.get(sentence_id), contextual.get(sentence_id)) for sentence_id in set(alone) | set(contextual)]
+        blended.sort(key=lambda item: (-item.score, item.sentence.doc_id, item.sentence.position))
+        return blended[:k]
 
     def _score(self, state: _SearchState, question: str, k: int) -> list[ScoredSentence]:
         """Score against one version (`state`) for the whole question."""
@@ -128,6 +144,17 @@ class SentenceSearcher:
             )
         scored.sort(key=lambda item: (-item.score, item.sentence.doc_id, item.sentence.position))
         return scored[:k]
+
+
+def _average(first: ScoredSentence | None, second: ScoredSentence | None) -> ScoredSentence:
+    present = [item for item in (first, second) if item is not None]
+    return ScoredSentence(
+        sentence=present[0].sentence,
+        score=sum(item.score for item in present) / 2,
+        dense=sum(item.dense for item in present) / 2,
+        lexical=sum(item.lexical for item in present) / 2,
+        answer_type=max(item.answer_type for item in present),
+    )
 
 
 @dataclass(frozen=True)

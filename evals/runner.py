@@ -2,7 +2,7 @@
 
 Retrieval metrics come from trec_eval (pytrec_eval): success@1 (hit@1), success@3, reciprocal
 rank, nDCG@5 and recall@5. Answer metrics are counted here, defined in `score_answers`.
-Follow-up cases are retrieved with their history, exactly as `Assistant.ask` would.
+Follow-up cases are retrieved with their history, exactly as `Assistant.ask` does.
 """
 
 from __future__ import annotations
@@ -13,7 +13,6 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from assistant.answering.question import contextualise
 from assistant.core import Assistant
 from assistant.settings import DEFAULT_EMBEDDING, Settings
 from evals.dataset import Case, load_dataset
@@ -77,8 +76,7 @@ def run(config: Config = DEFAULT_CONFIG, cases: list[Case] | None = None, source
 
 def _run_case(bot: Assistant, case: Case) -> CaseResult:
     started = time.perf_counter()
-    query = contextualise(case.question, list(case.history))
-    ranking = [hit.sentence_id for hit in bot.retrieve(query, k=10)]
+    ranking = [hit.sentence_id for hit in bot.retrieve(case.question, k=10, history=list(case.history))]
     answer = bot.ask(case.question, history=list(case.history))
     return CaseResult(
         case=case,

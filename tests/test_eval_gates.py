@@ -1,7 +1,7 @@
 """CI gate on the eval suite: retrieval and answer quality on the real article with the default setup.
 
-Retrieval is gated at the targets the issues set; answers at floors just under what the suite
-measures today, which are below the issue's targets (README, "Quality", says by how much).
+Retrieval and citations are gated at the targets the issues set; abstention at floors just under
+what the suite measures today, which are below the issue's targets (README, "Quality").
 """
 
 import math
@@ -13,8 +13,9 @@ from evals.runner import DEFAULT_CONFIG, run
 # The retrieval floors are the foundation issue's targets, met today with little room (README).
 RETRIEVAL_FLOORS = {"hit@1": 0.90, "hit@3": 0.97}
 LANGUAGE_HIT1_FLOOR = 0.85
-# Below the answering issue's targets (cite R 0.90, abstain R 0.80 at P 0.90): floors just under today's numbers.
-ANSWER_FLOORS = {"cite R": 0.85, "cite P": 0.85, "abstain R": 0.60, "abstain P": 0.85}
+# Citations at the answering issue's targets; abstention at floors just under today's numbers, which
+# are below that issue's targets (abstain R 0.80 at P 0.90).
+ANSWER_FLOORS = {"cite R": 0.90, "cite P": 0.80, "abstain R": 0.60, "abstain P": 0.85}
 
 
 @pytest.fixture(scope="module")

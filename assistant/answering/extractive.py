@@ -77,7 +77,7 @@ class ExtractiveAnswerer:
         if language == "other":
             return refusal(question, "other_language", language)
         query = contextualise(question, history)
-        scored = self.searcher.score(query, k=5)
+        scored = self.searcher.score(question, k=5, history=history)
         if self.should_abstain(query, scored):
             return refusal(question, "not_in_article", language)
         chosen = self.select(query, scored)

@@ -321,7 +321,7 @@ class GenerativeAnswerer:
         prompt = ChatPromptTemplate.from_messages([("system", SYSTEM_PROMPT), ("human", HUMAN_PROMPT)])
         draft = RunnableLambda(_prompt_inputs) | prompt | chat_model | PydanticOutputParser(pydantic_object=ModelReply)
         self.chain = (
-            RunnablePassthrough.assign(retrieved=RunnableLambda(lambda state: self.retrieve(state["query"])))
+            RunnablePassthrough.assign(retrieved=RunnableLambda(lambda state: self.retrieve(state["question"], state["history"])))
             | RunnablePassthrough.assign(reply=draft.with_fallbacks([RunnableLambda(_failure)], exception_key="error"))
             | RunnableLambda(self._finish)
         )
@@ -335,9 +335,9 @@ class GenerativeAnswerer:
         state = {"question": question, "query": contextualise(question, history), "language": language, "history": list(history)}
         return self.chain.invoke(state)
 
-    def retrieve(self, query: str) -> list[ScoredSentence]:
+    def retrieve(self, question: str, history: list | tuple = ()) -> list[ScoredSentence]:
         """The sentences shown to the model, numbered [1].. in this order (article order, easier to read)."""
-        scored = self.searcher.score(query, k=SENTENCES_SHOWN)
+        scored = self.searcher.score(question, k=SENTENCES_SHOWN, history=history)
         return sorted(scored, key=lambda item: (item.sentence.doc_id, item.sentence.position))
 
     def _finish(self, state: dict) -> Answer:
