@@ -145,7 +145,7 @@ class FakeSlackAPI:
     def settle(self, deliver: Callable[[dict], object], channel: str) -> None:
         """Let the bot finish what it was sent: a sentinel mention delivered after everything else
         is answered, then no calls for a short while. Use before asserting that nothing (more) came."""
-        sentinel = self.user_message(channel + "Z", "USENTINEL", f"<@{BOT_USER}> Kapan pertemuan berlangsung?")
+        sentinel = self.user_message(channel + "Z", "US" + channel, f"<@{BOT_USER}> Kapan pertemuan berlangsung?")
         deliver(mention(sentinel))
         self.wait_for_posts(channel + "Z", sentinel["ts"])
         self.wait_quiet()
