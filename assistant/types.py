@@ -77,6 +77,13 @@ class Answer:
     answerer: str = "extractive"
     notes: tuple[str, ...] = field(default=())
     """Why claims were dropped or a fallback was used (LLM path); empty when nothing happened."""
+    summary: str = ""
+    """The answer without the quoted sentences, markers kept: what a chat UI that lists the cited
+    sentences itself (Slack) shows above them. Empty means the same as `text`."""
+
+    @property
+    def brief(self) -> str:
+        return self.summary or self.text
 
     def to_dict(self) -> dict:
         return {

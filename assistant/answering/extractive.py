@@ -120,14 +120,17 @@ def compose(question: str, query: str, chosen: list[ScoredSentence], language: L
     for marker, item in enumerate(chosen, start=1):
         spans = answer_spans(kind, query, item.sentence.text)
         citations.append(Citation.from_hit(marker, item.sentence.to_hit(item.score), highlights=spans))
-    lines = []
     with_spans = [citation for citation in citations if citation.highlights]
     if with_spans:
-        short = " ".join(f"{_join(citation.highlights, language)} [{citation.marker}]" for citation in with_spans)
-        lines.append(short + ".")
+        short = " ".join(f"{_join(citation.highlights, language)} [{citation.marker}]" for citation in with_spans) + "."
+    else:
+        short = message("see_sentences", language) + " " + " ".join(f"[{citation.marker}]" for citation in citations) + "."
     quotes = " ".join(f"{_quote(citation.text)} [{citation.marker}]" for citation in citations)
-    lines.append(f"{message('according_to', language)} {quotes}")
-    return Answer(question=question, text="\n".join(lines), abstained=False, citations=tuple(citations), language=language, answerer=answerer)
+    full = f"{message('according_to', language)} {quotes}"
+    text = f"{short}\n{full}" if with_spans else full
+    return Answer(
+        question=question, text=text, abstained=False, citations=tuple(citations), language=language, answerer=answerer, summary=short
+    )
 
 
 def refusal(question: str, reason: str, language: Language, answerer: str = "extractive") -> Answer:

@@ -37,6 +37,7 @@ MESSAGES: dict[str, dict[str, str]] = {
         "id": "Indeks artikel sedang tidak tersedia. Silakan coba lagi sebentar lagi.",
     },
     "according_to": {"en": "According to the article:", "id": "Menurut artikel:"},
+    "see_sentences": {"en": "The article answers this in", "id": "Artikel menjawabnya di"},
     "and": {"en": "and", "id": "dan"},
 }
 
