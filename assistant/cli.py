@@ -155,7 +155,7 @@ def _print_answer(console, answer) -> None:
     from rich.markup import escape
     from rich.panel import Panel
 
-    body = escape(answer.text)
+    body = escape(answer.brief)  # the cited sentences are listed below the panel
     for citation in answer.citations:
         for span in citation.highlights:
             body = body.replace(escape(span), f"[bold yellow]{escape(span)}[/]")
