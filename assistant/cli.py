@@ -152,17 +152,18 @@ def _feedback_export(args) -> int:
 
 
 def _print_answer(console, answer) -> None:
+    """The brief answer in a panel, then each cited sentence once, with the answering span in bold."""
     from rich.markup import escape
     from rich.panel import Panel
 
-    body = escape(answer.brief)  # the cited sentences are listed below the panel
-    for citation in answer.citations:
-        for span in citation.highlights:
-            body = body.replace(escape(span), f"[bold yellow]{escape(span)}[/]")
     style = "yellow" if answer.abstained else "green"
-    console.print(Panel(body, border_style=style, title="answer" if not answer.abstained else "no answer", title_align="left"))
+    title = "no answer" if answer.abstained else "answer"
+    console.print(Panel(escape(answer.brief), border_style=style, title=title, title_align="left"))
     for citation in answer.citations:
-        console.print(f"  [bold][{citation.marker}][/] {escape(citation.text)}")
+        sentence = escape(citation.text)
+        for span in citation.highlights:
+            sentence = sentence.replace(escape(span), f"[bold yellow]{escape(span)}[/]", 1)
+        console.print(f"  [bold][{citation.marker}][/] {sentence}")
         console.print(f"      [dim]{citation.sentence_id} · sentence {citation.position + 1} · score {citation.score:.3f}[/]")
 
 
