@@ -27,6 +27,9 @@ import tempfile
 import time
 from pathlib import Path
 
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from common import clear_chroma_cache, load_average, machine, percentile  # noqa: E402
+
 # Only the standard library is imported at module level: the cold-start worker below runs this file
 # as a fresh process, and must pay for exactly the imports the tutorial pipeline needs, no more.
 
@@ -55,12 +58,6 @@ def child_env(**extra: str) -> dict[str, str]:
     return {**env, **BENCH_ENV, "PYTHONUNBUFFERED": "1", **extra}
 
 
-def percentile(values: list[float], pct: float) -> float:
-    ordered = sorted(values)
-    rank = (len(ordered) - 1) * pct / 100.0
-    low = int(rank)
-    high = min(low + 1, len(ordered) - 1)
-    return ordered[low] + (ordered[high] - ordered[low]) * (rank - low)
 
 
 def normalise(text: str) -> str:
@@ -79,34 +76,10 @@ def gold_texts() -> dict[str, str]:
     return {s.sentence_id: normalise(s.text) for s in read_article(str(ARTICLE)).sentences}
 
 
-def clear_chroma_cache() -> None:
-    try:
-        from chromadb.api.client import SharedSystemClient
-
-        SharedSystemClient.clear_system_cache()
-    except Exception:  # noqa: BLE001 - tidiness only
-        pass
 
 
-def machine() -> str:
-    model = "unknown CPU"
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                model = line.split(":", 1)[1].strip()
-                break
-    except OSError:
-        pass
-    cores = os.cpu_count() or 0
-    usable = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else cores
-    return f"{model}, {cores} logical cores ({usable} usable), Python {sys.version.split()[0]}"
 
 
-def load_average() -> str:
-    try:
-        return " ".join(f"{x:.2f}" for x in os.getloadavg())
-    except OSError:
-        return "n/a"
 
 
 # -- worker: this project --------------------------------------------------------------------------

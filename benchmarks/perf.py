@@ -21,6 +21,9 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from common import clear_chroma_cache, load_average, machine, percentile  # noqa: E402
+
 REPO = Path(__file__).resolve().parent.parent
 SEEDS = REPO / "seeds"
 BIN = Path(sys.executable).parent
@@ -93,48 +96,12 @@ def timer():
     box["s"] = time.perf_counter() - started
 
 
-def percentile(values: list[float], pct: float) -> float:
-    """Linear-interpolated percentile (same as numpy's default)."""
-    ordered = sorted(values)
-    if len(ordered) == 1:
-        return ordered[0]
-    rank = (len(ordered) - 1) * pct / 100.0
-    low = int(rank)
-    high = min(low + 1, len(ordered) - 1)
-    return ordered[low] + (ordered[high] - ordered[low]) * (rank - low)
 
 
-def clear_chroma_cache() -> None:
-    """Chroma keeps one System per path in-process; drop them so removed temp dirs are not held."""
-    try:
-        from chromadb.api.client import SharedSystemClient
-
-        SharedSystemClient.clear_system_cache()
-    except Exception:  # noqa: BLE001 - best effort, only matters for tidiness
-        pass
 
 
-def machine() -> str:
-    model = "unknown CPU"
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                model = line.split(":", 1)[1].strip()
-                break
-    except OSError:
-        pass
-    cores = os.cpu_count() or 0
-    usable = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else cores
-    return f"{model}, {cores} logical cores ({usable} usable), Python {sys.version.split()[0]}, {load_average()}"
 
 
-def load_average() -> str:
-    """Other work on the machine skews every number here; print it so a slow run can be explained."""
-    try:
-        one, five, _ = os.getloadavg()
-    except OSError:
-        return "load average unknown"
-    return f"load average {one:.2f} (1 min) {five:.2f} (5 min)"
 
 
 # -- 1. ingest -------------------------------------------------------------------------------------
@@ -316,7 +283,7 @@ def main(argv: list[str] | None = None) -> int:
 
     console = Console(highlight=False)
     settings = Settings()
-    console.print(f"[bold]assistant perf[/]  {machine()}")
+    console.print(f"[bold]assistant perf[/]  {machine()}, {load_average()}")
     console.print(
         f"[dim]runs={runs}  embedding={settings.embedding}  embedding_threads={settings.embedding_threads}  "
         f"retrieval={settings.retrieval}  llm={settings.llm or 'none (extractive)'}[/]"
