@@ -10,6 +10,7 @@ import threading
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass
+from functools import lru_cache
 
 from assistant.lexical import BM25Index, query_stems, tokenize
 from assistant.store import SentenceIndex, Snapshot, StoredSentence, VersionGoneError
@@ -52,6 +53,8 @@ class SentenceSearcher:
         self.bm25_weight = bm25_weight
         self.refresh_seconds = refresh_seconds
         self._state = _SearchState.build(snapshot)
+        # Questions repeat (Slack retries, follow-up blends, the eval's retrieve-then-ask): embed once.
+        self._embed_query = lru_cache(maxsize=1024)(index.embedder.embed_query)
         self._checked_at = time.monotonic()
         self._lock = threading.Lock()
 
@@ -118,7 +121,7 @@ class SentenceSearcher:
         from assistant.answering.spans import answer_spans
 
         pool = len(state.sentences)  # small indexes: score every sentence densely, exact and cheap
-        query_embedding = self.index.embedder.embed_query(question)
+        query_embedding = self._embed_query(question)
         dense = dict(self.index.dense_search(state.snapshot.collection, query_embedding, k=min(pool, max(50, k))))
         lexical: dict[str, float] = {}
         kind = "what"
