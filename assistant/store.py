@@ -64,10 +64,6 @@ class Snapshot:
     collection: str
     sentences: tuple[StoredSentence, ...] = field(default=())
 
-    @property
-    def version(self) -> str:
-        return self.collection
-
 
 def open_chroma_client(settings: Settings):
     """The embedded PersistentClient under data_dir, or an HttpClient when ASSISTANT_CHROMA_URL is set."""

@@ -30,8 +30,6 @@ _INSTRUCTION_PATTERNS = [
     r"\b(write|tell)\s+(me\s+)?(a\s+)?(poem|joke|story)\b",
 ]
 
-QUESTION_TYPES = ("who", "when", "time", "duration", "where", "how_many", "why", "how", "what")
-
 _TYPE_PATTERNS = [
     ("duration", r"\b(how long|berapa lama|berapa jam|berapa menit|berapa hari)\b"),
     ("time", r"\b(what time|jam berapa|pukul berapa)\b"),
