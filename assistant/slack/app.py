@@ -9,9 +9,12 @@ burst of deliveries is acknowledged in parallel (bolt's own `app.start()` server
 at a time). Bolt's request verification checks the signing secret and rejects timestamps more than
 five minutes old with 401, before any listener runs.
 
-The Web API client retries connection errors, 5xx and 429 (honouring Retry-After) with slack_sdk's
-retry handlers. Log output passes through a formatter that blanks the tokens and signing secret,
-even in slack_sdk's DEBUG request dumps.
+Replies in threads are posted by `delivery.ThreadPoster` (429, 5xx and dropped connections retried
+within a budget, never posted twice). The client bolt and thread reading use retries connection
+errors, 5xx and 429 (honouring Retry-After) with slack_sdk's retry handlers. The de-duplication
+store and rate limit come from `state.open_shared_state`: SQLite under the data directory, or Redis
+(`ASSISTANT_REDIS_URL`), checked at start-up. Log output passes through a formatter that blanks the
+tokens, the signing secret and a Redis password, even in slack_sdk's DEBUG request dumps.
 """
 
 from __future__ import annotations
@@ -32,13 +35,15 @@ from slack_sdk.http_retry.builtin_handlers import ConnectionErrorRetryHandler, R
 
 from assistant.errors import ConfigurationError
 from assistant.settings import Settings
-from assistant.slack.dedup import SqliteSeenEvents
+from assistant.slack.dedup import SeenEvents
+from assistant.slack.delivery import RetryBudget, ThreadPoster
 from assistant.slack.feedback import FeedbackStore
 from assistant.slack.handlers import register
-from assistant.slack.ratelimit import PerUserRateLimit
+from assistant.slack.ratelimit import RateLimit
 from assistant.slack.responder import Ask, Responder
 from assistant.slack.settings import SlackSettings
 from assistant.slack.sqlite import state_path
+from assistant.slack.state import open_shared_state
 from assistant.slack.threads import BotIdentity
 
 logger = logging.getLogger(__name__)
@@ -52,12 +57,13 @@ def run(settings: Settings, *, http: bool, host: str, port: int) -> int:
     slack = SlackSettings.from_environment()
     configure_logging(slack)
     slack.require(http=http)
+    shared_state = open_shared_state(settings, slack)  # an unreachable Redis stops us before the slow part
     from assistant.core import Assistant
 
     bot = Assistant.load(settings)
     bot.ask("warm-up")  # builds the answerer now rather than during the first question
-    app, responder = build_app(settings, slack, ask=bot.ask, http=http)
-    logger.info("Answering from %r", bot)
+    app, responder = build_app(settings, slack, ask=bot.ask, http=http, shared_state=shared_state)
+    logger.info("Answering from %r; claims in %r, rate limit %r", bot, responder.seen, responder.rate_limit)
     try:
         if http:
             serve_http(app, host, port)
@@ -68,13 +74,24 @@ def run(settings: Settings, *, http: bool, host: str, port: int) -> int:
     return 0
 
 
-def build_app(settings: Settings, slack: SlackSettings, *, ask: Ask, http: bool) -> tuple[App, Responder]:
+def build_app(
+    settings: Settings,
+    slack: SlackSettings,
+    *,
+    ask: Ask,
+    http: bool,
+    delivery: RetryBudget = RetryBudget(),
+    shared_state: tuple[SeenEvents, RateLimit] | None = None,
+) -> tuple[App, Responder]:
     """The bolt app with every listener registered, and the `Responder` behind them.
 
     `ask` is the seam: `Assistant.ask` in production, anything with its signature in a test.
+    `delivery` bounds the retries of one reply (tests shorten the waits). `shared_state`: the
+    claims and rate limit, when already opened (default: `open_shared_state`).
     """
     client = web_client(slack)
     bot = identify(client, slack.slack_api_url)
+    seen, rate_limit = shared_state or open_shared_state(settings, slack)
     app = App(
         name="article-assistant",
         client=client,
@@ -87,28 +104,26 @@ def build_app(settings: Settings, slack: SlackSettings, *, ask: Ask, http: bool)
         ask=ask,
         client=client,
         bot=bot,
-        seen=SqliteSeenEvents(state_path(settings)),
-        rate_limit=PerUserRateLimit(slack.slack_rate_limit_per_minute),
+        seen=seen,
+        rate_limit=rate_limit,
         feedback=feedback,
         workers=slack.slack_answer_workers,
+        poster=ThreadPoster(web_client(slack, retries=False), delivery),
     )
     register(app, responder, feedback, bot)
     return app, responder
 
 
-def web_client(slack: SlackSettings) -> WebClient:
+def web_client(slack: SlackSettings, *, retries: bool = True) -> WebClient:
+    """`retries=False`: a client whose caller retries (`delivery.ThreadPoster`)."""
     token = slack.slack_bot_token.get_secret_value() if slack.slack_bot_token else None
     base_url = slack.slack_api_url if slack.slack_api_url.endswith("/") else slack.slack_api_url + "/"
-    return WebClient(
-        token=token,
-        base_url=base_url,
-        timeout=15,
-        retry_handlers=[
-            ConnectionErrorRetryHandler(max_retry_count=2),
-            RateLimitErrorRetryHandler(max_retry_count=3),
-            ServerErrorRetryHandler(max_retry_count=2),
-        ],
-    )
+    handlers = [
+        ConnectionErrorRetryHandler(max_retry_count=2),
+        RateLimitErrorRetryHandler(max_retry_count=3),
+        ServerErrorRetryHandler(max_retry_count=2),
+    ]
+    return WebClient(token=token, base_url=base_url, timeout=15, retry_handlers=handlers if retries else [])
 
 
 def identify(client: WebClient, api_url: str) -> BotIdentity:

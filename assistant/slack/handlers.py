@@ -101,5 +101,5 @@ def ask_in_thread(responder: Responder, event: dict, bot: BotIdentity, *, only_i
         thread_ts=thread_ts,
         only_if_taking_part=only_if_taking_part,
     )
-    responder.submit(question, post=responder.thread_poster(channel, thread_ts or ts), status=status)
+    responder.submit(question, post=responder.thread_poster(question), status=status)
 

@@ -5,11 +5,18 @@ Listeners only build a `Question` and `submit` it, so bolt acknowledges every re
 burst of questions waits in this pool, not in Slack's 3-second ack window. Whatever goes wrong
 after the claim becomes a short apology in the thread and a logged traceback; nothing propagates
 into the listener threads or kills the process.
+
+If the claim itself cannot be recorded (Redis or the SQLite file unavailable) the question is not
+answered: at most once, never twice. The asker gets the apology instead, at most once per message
+from this process. Replies in threads are posted through `delivery.ThreadPoster` (retries that
+never post twice); a reply it gives up on is logged, not apologised for (Slack is not taking posts).
 """
 
 from __future__ import annotations
 
 import logging
+import threading
+from collections import OrderedDict
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
@@ -21,8 +28,9 @@ from assistant.answering.messages import message
 from assistant.errors import IndexUnavailableError
 from assistant.slack.blocks import answer_message, notice_message
 from assistant.slack.dedup import SeenEvents
+from assistant.slack.delivery import DeliveryFailedError, ThreadPoster
 from assistant.slack.feedback import FeedbackStore
-from assistant.slack.ratelimit import PerUserRateLimit
+from assistant.slack.ratelimit import RateLimit
 from assistant.slack.threads import BotIdentity, takes_part, thread_history
 from assistant.slack.wording import wording
 from assistant.types import Answer, Language, Turn
@@ -60,9 +68,10 @@ class Responder:
         client: WebClient,
         bot: BotIdentity,
         seen: SeenEvents,
-        rate_limit: PerUserRateLimit,
+        rate_limit: RateLimit,
         feedback: FeedbackStore,
         workers: int = 4,
+        poster: ThreadPoster | None = None,
     ) -> None:
         self.ask = ask
         self.client = client
@@ -70,7 +79,10 @@ class Responder:
         self.seen = seen
         self.rate_limit = rate_limit
         self.feedback = feedback
+        self.poster = poster or ThreadPoster(client)
         self._pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="answer")
+        self._apologised: OrderedDict[str, None] = OrderedDict()
+        self._apologised_lock = threading.Lock()
 
     def submit(self, question: Question, post: Post, status: Status | None = None) -> None:
         self._pool.submit(self._run, question, post, status)
@@ -79,9 +91,12 @@ class Responder:
         """Finish the questions already taken, then stop."""
         self._pool.shutdown(wait=True)
 
-    def thread_poster(self, channel: str, thread_ts: str) -> Post:
+    def thread_poster(self, question: Question) -> Post:
+        """Posts in the question's thread (a new thread under a top-level message), once."""
+        thread_ts = question.thread_ts or question.ts or ""
+
         def post(payload: dict) -> object:
-            return self.client.chat_postMessage(channel=channel, thread_ts=thread_ts, unfurl_links=False, unfurl_media=False, **payload)
+            return self.poster.post(question.channel, thread_ts, question.key, payload, after_ts=question.ts)
 
         return post
 
@@ -94,15 +109,24 @@ class Responder:
                 thread = self._thread(question)
                 if not takes_part(thread, self.bot):
                     return
-            if not self.seen.claim(question.key):
-                logger.info("Already answered or answering %s; skipping this delivery", question.key)
-                return
         except Exception:
             logger.exception("Could not prepare to answer %s", question.key)
             return
         language = detect_language(question.text, fallback="en")
         try:
+            claimed = self.seen.claim(question.key)
+        except Exception as exc:
+            logger.error("Not answering %s: its claim could not be recorded, so another process might answer it too (%s)", question.key, exc)
+            if self._first_apology(question.key):
+                self._post_quietly(post, notice_message(wording("apology", language)), question.key)
+            return
+        if not claimed:
+            logger.info("Already answered or answering %s; skipping this delivery", question.key)
+            return
+        try:
             self._answer(question, thread, language, post, status)
+        except DeliveryFailedError as exc:
+            logger.error("The reply to %s could not be delivered: %s", question.key, exc)
         except Exception:
             logger.exception("Answering %s failed", question.key)
             self._post_quietly(post, notice_message(wording("apology", language)), question.key)
@@ -132,6 +156,16 @@ class Responder:
         # One page (up to 200 messages) is plenty: the answerer only reads the latest turns.
         response = self.client.conversations_replies(channel=question.channel, ts=question.thread_ts, limit=200)
         return list(response.get("messages") or [])
+
+    def _first_apology(self, key: str, remembered: int = 10_000) -> bool:
+        """True once per key (per process): twin deliveries of an unclaimable question apologise once."""
+        with self._apologised_lock:
+            if key in self._apologised:
+                return False
+            self._apologised[key] = None
+            while len(self._apologised) > remembered:
+                self._apologised.popitem(last=False)
+            return True
 
     @staticmethod
     def _set_status(status: Status, text: str) -> None:

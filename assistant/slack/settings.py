@@ -7,8 +7,9 @@ as is. Secrets are `SecretStr`: they print as `**********` in reprs, tracebacks 
 from __future__ import annotations
 
 from typing import Literal
+from urllib.parse import urlsplit
 
-from pydantic import SecretStr, ValidationError, field_validator
+from pydantic import Field, SecretStr, ValidationError, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from assistant.errors import ConfigurationError
@@ -17,7 +18,7 @@ SLACK_API_URL = "https://slack.com/api/"
 
 
 class SlackSettings(BaseSettings):
-    model_config = SettingsConfigDict(env_file=".env", extra="ignore")
+    model_config = SettingsConfigDict(env_file=".env", extra="ignore", populate_by_name=True)
 
     slack_bot_token: SecretStr | None = None
     """The bot token (`xoxb-…`), OAuth & Permissions page. Always needed."""
@@ -39,6 +40,12 @@ class SlackSettings(BaseSettings):
     help while replies wait on Slack's API."""
 
     slack_log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
+
+    redis_url: SecretStr | None = Field(default=None, validation_alias="ASSISTANT_REDIS_URL")
+    """`ASSISTANT_REDIS_URL` (e.g. redis://127.0.0.1:6379/0): the de-duplication store and rate limit
+    shared by bot processes on several machines. Unset: `slack.sqlite3` under the data directory
+    (processes on one machine sharing a data directory) and a per-process rate limit. A secret
+    because the URL may carry a password."""
 
     @field_validator("slack_log_level", mode="before")
     @classmethod
@@ -68,10 +75,12 @@ class SlackSettings(BaseSettings):
         hint = "" if http else " Or run `assistant slack --http` to receive events over HTTP instead."
         raise ConfigurationError(
             f"{' and '.join(missing)} {'is' if len(missing) == 1 else 'are'} not set; {mode} needs "
-            f"{'it' if len(missing) == 1 else 'them'}. See slack/README-section.md.{hint}"
+            f"{'it' if len(missing) == 1 else 'them'}. See the README's \"Slack bot\" section.{hint}"
         )
 
     def secrets(self) -> list[str]:
         """The secret values set, for scrubbing them from log output."""
-        values = (self.slack_bot_token, self.slack_signing_secret, self.slack_app_token)
-        return [value.get_secret_value() for value in values if value is not None and value.get_secret_value()]
+        values = [self.slack_bot_token, self.slack_signing_secret, self.slack_app_token]
+        secrets = [value.get_secret_value() for value in values if value is not None and value.get_secret_value()]
+        password = urlsplit(self.redis_url.get_secret_value()).password if self.redis_url else None
+        return secrets + ([password] if password else [])

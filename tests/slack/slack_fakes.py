@@ -11,6 +11,7 @@ import hashlib
 import hmac
 import itertools
 import json
+import socket
 import threading
 import time
 import urllib.error
@@ -46,6 +47,8 @@ class Call:
     method: str
     params: dict
     token: str | None
+    at: float = field(default_factory=time.monotonic)
+    """When the fake received it (time.monotonic of this process)."""
 
 
 @dataclass
@@ -53,6 +56,13 @@ class Failure:
     status: int
     body: dict
     headers: dict = field(default_factory=dict)
+    drop: str | None = None
+    """"before": close the connection without handling the call or answering; "after": handle it
+    (a post is stored) and close the connection without answering."""
+
+
+DROP_BEFORE = Failure(0, {}, drop="before")
+DROP_AFTER = Failure(0, {}, drop="after")
 
 
 class FakeSlackAPI:
@@ -106,8 +116,13 @@ class FakeSlackAPI:
         return dict(message)
 
     def fail_next(self, method: str, status: int, body: dict | None = None, headers: dict | None = None) -> None:
+        self.script(method, [Failure(status, body or {"ok": False, "error": "fake_failure"}, headers or {})])
+
+    def script(self, method: str, faults: list[Failure]) -> None:
+        """The next calls of `method` meet these faults, in order (`Failure`, `DROP_BEFORE`,
+        `DROP_AFTER`); calls after them are handled normally."""
         with self._lock:
-            self._failures.setdefault(method, []).append(Failure(status, body or {"ok": False, "error": "fake_failure"}, headers or {}))
+            self._failures.setdefault(method, []).extend(faults)
 
     # -- what tests check --------------------------------------------------------------------------
 
@@ -152,7 +167,8 @@ class FakeSlackAPI:
 
     # -- the server --------------------------------------------------------------------------------
 
-    def _handle(self, path: str, query: dict, body: bytes, content_type: str, authorization: str | None) -> tuple[int, dict, dict]:
+    def _handle(self, path: str, query: dict, body: bytes, content_type: str, authorization: str | None) -> tuple[int, dict, dict] | None:
+        """(status, body, headers), or None: drop the connection without an answer."""
         params = {key: values[-1] for key, values in query.items()}
         if body:
             if content_type.startswith("application/json"):
@@ -168,13 +184,17 @@ class FakeSlackAPI:
         with self._lock:
             failures = self._failures.get(method)
             failure = failures.pop(0) if failures else None
-        if failure:
+        if failure and failure.drop != "after":
             self._record(Call(method + ":failed", params, token))
-            return failure.status, failure.body, failure.headers
-        if isinstance(params.get("blocks"), str):
-            params["blocks"] = json.loads(params["blocks"])
+            return None if failure.drop else (failure.status, failure.body, failure.headers)
+        for name in ("blocks", "metadata"):
+            if isinstance(params.get(name), str):
+                params[name] = json.loads(params[name])
         result = self._answer(method, params)
         self._record(Call(method, params, token))
+        if failure:  # handled, then the answer is lost
+            self._record(Call(method + ":failed", params, token))
+            return None
         return 200, result, {}
 
     def _answer(self, method: str, params: dict) -> dict:
@@ -188,8 +208,11 @@ class FakeSlackAPI:
                 self.messages.append(message)
             return {"ok": True, "channel": params.get("channel"), "ts": message["ts"], "message": message}
         if method == "conversations.replies":
+            oldest = params.get("oldest")
             with self._lock:
                 thread = [m for m in self.messages if m["channel"] == params.get("channel") and params.get("ts") in (m["ts"], m.get("thread_ts"))]
+            if oldest:
+                thread = [m for m in thread if m["ts"] > oldest or (m["ts"] == oldest and str(params.get("inclusive")).lower() in ("1", "true"))]
             return {"ok": True, "messages": sorted(thread, key=lambda m: m["ts"]), "has_more": False}
         if method == "chat.postEphemeral":
             return {"ok": True, "message_ts": self.next_ts()}
@@ -206,9 +229,14 @@ class FakeSlackAPI:
             def _serve(self) -> None:
                 url = urllib.parse.urlsplit(self.path)
                 body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
-                status, result, headers = fake._handle(
+                answer = fake._handle(
                     url.path, urllib.parse.parse_qs(url.query), body, self.headers.get("Content-Type", ""), self.headers.get("Authorization")
                 )
+                if answer is None:  # a dropped connection: no status line at all
+                    self.close_connection = True
+                    self.connection.shutdown(socket.SHUT_RDWR)
+                    return
+                status, result, headers = answer
                 payload = json.dumps(result).encode()
                 self.send_response(status)
                 self.send_header("Content-Type", "application/json")

@@ -1,6 +1,7 @@
-"""When things go wrong: the answerer raises, the index is down, Slack says 429 or 500, tokens are
-missing. The bot runs in this process (its HTTP server on a free port) so a failing `ask` can be
-injected at the seam `build_app` exposes; everything else is real."""
+"""When things go wrong: the answerer raises, the index is down, Slack says 429 or 500 or drops the
+connection (before or after storing the reply), tokens are missing. The bot runs in this process
+(its HTTP server on a free port) so a failing `ask` can be injected at the seam `build_app`
+exposes; everything else is real."""
 
 from __future__ import annotations
 
@@ -12,11 +13,12 @@ from contextlib import contextmanager
 
 import pytest
 from bot_process import BOT_TOKEN, SIGNING_SECRET, clean_env, copy_index, free_port
-from slack_fakes import BOT_USER, FakeSlackAPI, SignedEventsClient, mention, sections
+from slack_fakes import BOT_USER, DROP_AFTER, DROP_BEFORE, FakeSlackAPI, Failure, SignedEventsClient, mention, sections, wait_until
 
 from assistant.errors import IndexUnavailableError
 from assistant.settings import Settings
 from assistant.slack.app import build_app, make_http_server
+from assistant.slack.delivery import EVENT_TYPE, RetryBudget
 from assistant.slack.settings import SlackSettings
 
 pytestmark = pytest.mark.slow
@@ -35,11 +37,15 @@ def data_dir(index_dir, tmp_path_factory):
     return copy_index(index_dir, tmp_path_factory.mktemp("in-process"))
 
 
+QUICK_RETRIES = RetryBudget(attempts=8, seconds=20, backoff=0.05)
+"""The production budget's shape with short waits (Retry-After is still honoured as sent)."""
+
+
 @contextmanager
-def running_bot(data_dir, api: FakeSlackAPI, ask):
+def running_bot(data_dir, api: FakeSlackAPI, ask, delivery: RetryBudget = QUICK_RETRIES):
     settings = Settings(_env_file=None, data_dir=data_dir)
     slack = SlackSettings(slack_bot_token=BOT_TOKEN, slack_signing_secret=SIGNING_SECRET, slack_api_url=api.api_url, _env_file=None)
-    app, responder = build_app(settings, slack, ask=ask, http=True)
+    app, responder = build_app(settings, slack, ask=ask, http=True, delivery=delivery)
     server = make_http_server(app, "127.0.0.1", 0)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
@@ -97,6 +103,46 @@ def test_slack_api_errors_are_retried_into_one_reply(data_dir, own_slack, real_a
         assert "Nezar Patria" in " ".join(sections(reply))
         own_slack.settle(events.event, channel)
     assert len(own_slack.calls_to("chat.postMessage:failed", channel=channel)) == 1
+    assert len(own_slack.posts(channel)) == 1
+
+
+def test_a_reply_survives_429_500s_and_dropped_connections_and_is_posted_once(data_dir, own_slack, real_ask, channel, user):
+    """Rate limited (Retry-After: 1), a 500, a connection dropped before Slack stored the post, a 503,
+    then one dropped *after* it was stored: a blind retry would post twice. The bot looks for its
+    reply (by metadata) after every failure that may have posted, so exactly one reply lands."""
+    own_slack.script(
+        "chat.postMessage",
+        [Failure(429, {"ok": False, "error": "ratelimited"}, {"Retry-After": "1"}), Failure(500, {"ok": False, "error": "internal_error"}), DROP_BEFORE, Failure(503, {"ok": False}), DROP_AFTER],
+    )
+    own_slack.script("conversations.replies", [Failure(500, {"ok": False, "error": "internal_error"})])  # the first look-up fails too
+    with running_bot(data_dir, own_slack, real_ask) as events:
+        asked = own_slack.user_message(channel, user, f"<@{BOT_USER}> Who accompanied Meutya Hafid?")
+        events.event(mention(asked))
+        [reply] = own_slack.wait_for_posts(channel, asked["ts"])
+        own_slack.settle(events.event, channel)
+    assert "Nezar Patria" in " ".join(sections(reply))
+    assert reply["metadata"] == {"event_type": EVENT_TYPE, "event_payload": {"question": f"message:{channel}:{asked['ts']}"}}
+    assert len(own_slack.calls_to("chat.postMessage:failed", channel=channel)) == 5
+    assert len(own_slack.calls_to("chat.postMessage", channel=channel)) == 1  # stored by the dropped call; never posted again
+    assert len(own_slack.posts(channel)) == 1
+
+
+def test_a_reply_is_given_up_within_the_budget_not_posted_blind(data_dir, own_slack, real_ask, channel, user, caplog):
+    """Slack answers 500 to every post of this reply: after the budget's three tries the bot logs and
+    moves on (no apology either: posts are failing), and the next question is answered normally."""
+    own_slack.script("chat.postMessage", [Failure(500, {"ok": False, "error": "internal_error"})] * 3)
+    with running_bot(data_dir, own_slack, real_ask, delivery=RetryBudget(attempts=3, seconds=10, backoff=0.05)) as events, caplog.at_level(logging.ERROR):
+        asked = own_slack.user_message(channel, user, f"<@{BOT_USER}> Who accompanied Meutya Hafid?")
+        events.event(mention(asked))
+        wait_until(lambda: any("could not be delivered" in record.getMessage() for record in caplog.records), what="the bot to give up")
+        assert own_slack.posts(channel) == []
+        assert len(own_slack.calls_to("chat.postMessage:failed", channel=channel)) == 3
+
+        again = own_slack.user_message(channel, user, f"<@{BOT_USER}> Kapan pertemuan berlangsung?")
+        events.event(mention(again))
+        [reply] = own_slack.wait_for_posts(channel, again["ts"])
+        assert "Senin (18/11)" in reply["text"]
+        own_slack.settle(events.event, channel)
     assert len(own_slack.posts(channel)) == 1
 
 
