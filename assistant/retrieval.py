@@ -18,6 +18,8 @@ from assistant.types import Hit, Turn
 
 RETRIEVAL_MODES = ("dense", "hybrid")
 ANSWER_TYPES = ("who", "when", "time", "duration", "where", "how_many")
+"""Question kinds whose answer is a recognisable span; a best sentence without one means abstain.
+("role" has a span too, but "apa peran X" also asks the role of a thing, which has none.)"""
 
 # Fusion weights relative to the dense cosine, measured on the eval suite (README, "Retrieval").
 # BM25 is max-normalised per question, so it reorders sentences whose cosines are close (names,

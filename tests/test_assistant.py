@@ -147,3 +147,18 @@ def test_ask_cli_prints_json(seed_settings):
     payload = json.loads(out.stdout)
     assert set(payload) == {"text", "abstained", "citations"}
     assert payload["citations"][0]["sentence_id"] == sid(3)
+
+
+@pytest.mark.parametrize(
+    "question, role",
+    [
+        ("Who is Mira Tayyiba?", "Sekretaris Jenderal Mira Tayyiba"),
+        ("Apa jabatan Eric Hsu?", "Konselor Urusan Komersial Kedutaan Besar AS Jakarta Eric Hsu"),
+        ("Ismail menjabat sebagai apa?", "Direktur Jenderal Sumber Daya Perangkat Pos dan Informatika Ismail"),
+        ("Siapa Kamala Shirin Lakhdhir?", "Dubes AS untuk Indonesia Kamala Shirin Lakhdhir"),
+    ],
+)
+def test_who_is_a_named_person_answers_with_their_title(bot, question, role):
+    answer = bot.ask(question)
+    assert answer.citations[0].highlights == (role,)
+    assert answer.brief == f"{role} [1]."

@@ -36,6 +36,7 @@ _TYPE_PATTERNS = [
     ("how_many", r"\b(how many|how much|berapa|berapakah|jumlah|number of)\b"),
     ("when", r"\b(when|what day|what date|which day|kapan|kapankah|hari apa|tanggal berapa|pukul berapa)\b"),
     ("where", r"\b(where|which cit(y|ies)|which place|di mana|dimana|ke mana|kemana|kota mana|kota apa|lokasi|tempat)\b"),
+    ("role", r"\b(jabatan|menjabat|posisi|peran|title|role|position)\b"),
     ("who", r"\b(who|whom|whose|siapa|siapakah|siapa saja)\b"),
     ("why", r"\b(why|mengapa|kenapa)\b"),
     ("how", r"\b(how|bagaimana)\b"),

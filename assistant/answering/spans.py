@@ -50,9 +50,46 @@ def answer_spans(question_kind: str, question: str, sentence: str) -> tuple[str,
         return _first_new((m.group() for m in _DATE.finditer(sentence)), asked)
     if question_kind == "where":
         return _first_new((m.group(1) for m in _PLACE.finditer(sentence)), asked)
-    if question_kind == "who":
+    if question_kind in ("who", "role"):
+        role = _role_of_named_person(question, sentence, asked)
+        if role or question_kind == "role":
+            return role
         return _people(question, sentence, asked)
     return ()
+
+
+def _role_of_named_person(question: str, sentence: str, asked: set[str]) -> tuple[str, ...]:
+    """For "Who is Mira Tayyiba?" / "Apa jabatan Eric Hsu?": the title written before the name.
+
+    Indonesian news puts the office right before the name ("Sekretaris Jenderal Mira Tayyiba"),
+    sometimes with an inner `dan` ("Direktur Jenderal Sumber Daya Perangkat Pos dan Informatika
+    Ismail"). Only when the question is about that person, not about what they did.
+    """
+    from assistant.answering.question import content_words
+
+    for match in _NAME.finditer(sentence):
+        words = match.group().split()
+        split_at = 0
+        while split_at < len(words) and words[split_at].lower().strip(",;") in _NOT_PERSON:
+            split_at += 1
+        name_words = {word.lower() for word in words[split_at:]}
+        if split_at == 0 or split_at == len(words) or not name_words & asked:
+            continue
+        other = [w for w in content_words(question) if w not in name_words and w not in _ROLE_QUESTION_WORDS]
+        if other and not re.search(_ROLE_QUESTION, question.lower()):
+            continue  # "Who accompanied Meutya Hafid?" is about her companions, not her title
+        start = match.start()
+        while True:  # "Dubes AS untuk Indonesia", "… Pos dan Informatika": titles joined by a small word
+            before = re.search(rf"({_CAPITALISED}(?:\s+{_CAPITALISED})*)\s+(?:dan|untuk)\s+$", sentence[:start])
+            if not before or not all(word.lower() in _NOT_PERSON for word in before.group(1).split()):
+                break
+            start = before.start()
+        return (sentence[start : match.end()],)
+    return ()
+
+
+_ROLE_QUESTION = r"\b(jabatan|menjabat|posisi|peran|title|role|position|job)\b"
+_ROLE_QUESTION_WORDS = {"jabatan", "posisi", "peran", "title", "role", "position", "job", "hold", "holds", "menjabat", "sebagai", "itu"}
 
 
 def _counts(question: str, sentence: str, asked: set[str]) -> tuple[str, ...]:
