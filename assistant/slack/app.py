@@ -36,7 +36,7 @@ from slack_sdk.http_retry.builtin_handlers import ConnectionErrorRetryHandler, R
 from assistant.errors import ConfigurationError
 from assistant.settings import Settings
 from assistant.slack.dedup import SeenEvents
-from assistant.slack.delivery import RetryBudget, ThreadPoster
+from assistant.slack.delivery import DEFAULT_BUDGET, RetryBudget, ThreadPoster
 from assistant.slack.feedback import FeedbackStore
 from assistant.slack.handlers import register
 from assistant.slack.ratelimit import RateLimit
@@ -80,7 +80,7 @@ def build_app(
     *,
     ask: Ask,
     http: bool,
-    delivery: RetryBudget = RetryBudget(),
+    delivery: RetryBudget = DEFAULT_BUDGET,
     shared_state: tuple[SeenEvents, RateLimit] | None = None,
 ) -> tuple[App, Responder]:
     """The bolt app with every listener registered, and the `Responder` behind them.

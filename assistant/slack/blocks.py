@@ -36,7 +36,7 @@ def answer_message(answer: Answer, answer_id: str, *, echo_question: bool = Fals
     if echo_question:
         asked = _truncate(escape(answer.question), MAX_SECTION_CHARS - 40)
         head.append(_context(f"*{wording('you_asked', language)}:* {asked}"))
-    body = [_section(chunk) for chunk in split_mrkdwn(escape(answer.text) or "…")]
+    body = [_section(chunk) for chunk in split_mrkdwn(escape(answer.text)) or ["…"]]
     sources = [citation_blocks(citation, language) for citation in answer.citations]
     blocks = _fit(head + body, sources, language)
     blocks.append(feedback_buttons(answer_id, language))
@@ -45,8 +45,8 @@ def answer_message(answer: Answer, answer_id: str, *, echo_question: bool = Fals
 
 def notice_message(text: str) -> dict:
     """A plain reply in the bot's own words (rate limit, apology, index down): escaped all the same."""
-    chunks = split_mrkdwn(escape(text))
-    return {"text": _truncate(escape(text), MAX_FALLBACK_CHARS), "blocks": [_section(chunk) for chunk in chunks][: MAX_BLOCKS]}
+    chunks = split_mrkdwn(escape(text)) or ["…"]
+    return {"text": _truncate(escape(text), MAX_FALLBACK_CHARS), "blocks": [_section(chunk) for chunk in chunks][:MAX_BLOCKS]}
 
 
 def citation_blocks(citation: Citation, language: Language) -> list[dict]:
@@ -77,7 +77,8 @@ def feedback_buttons(answer_id: str, language: Language) -> dict:
 
 def split_mrkdwn(text: str, limit: int = MAX_SECTION_CHARS) -> list[str]:
     """Chunks of at most `limit` characters, cut at a line break or space where one is near, and
-    never inside an `&amp;`-style entity (the text is already escaped)."""
+    never inside an `&amp;`-style entity (the text is already escaped). Blank chunks are dropped:
+    Slack refuses a section without text."""
     chunks = []
     while len(text) > limit:
         cut = max(text.rfind("\n", 0, limit + 1), text.rfind(" ", 0, limit + 1))
@@ -89,7 +90,7 @@ def split_mrkdwn(text: str, limit: int = MAX_SECTION_CHARS) -> list[str]:
         chunks.append(text[:cut].rstrip())
         text = text[cut:].lstrip()
     chunks.append(text)
-    return [chunk for chunk in chunks if chunk]
+    return [chunk for chunk in chunks if chunk.strip()]
 
 
 def _fit(head: list[dict], sources: list[list[dict]], language: Language) -> list[dict]:
@@ -120,7 +121,8 @@ def _bold_spans(escaped_sentence: str, spans: tuple[str, ...]) -> str:
 def _truncate(text: str, limit: int) -> str:
     if len(text) <= limit:
         return text
-    return split_mrkdwn(text, limit - 1)[0] + "…"
+    chunks = split_mrkdwn(text, limit - 1)
+    return (chunks[0] if chunks else "") + "…"
 
 
 def _section(mrkdwn: str) -> dict:

@@ -50,6 +50,10 @@ class RetryBudget:
     """A longer Retry-After is shortened to this (and still bounded by `seconds`)."""
 
 
+DEFAULT_BUDGET = RetryBudget()
+"""Up to 8 tries in a minute: backoff waits of 0.5, 1, 2, 4, 8, 8, 8 s (31.5 s) fit, plus Retry-Afters."""
+
+
 def reply_metadata(key: str) -> dict:
     return {"event_type": EVENT_TYPE, "event_payload": {"question": key}}
 
@@ -63,7 +67,7 @@ class ThreadPoster:
     def __init__(
         self,
         client: WebClient,
-        budget: RetryBudget = RetryBudget(),
+        budget: RetryBudget = DEFAULT_BUDGET,
         *,
         sleep: Callable[[float], None] = time.sleep,
         clock: Callable[[], float] = time.monotonic,

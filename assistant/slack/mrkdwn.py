@@ -11,7 +11,7 @@ anyone or disguise a link. The only markup in a reply is the markup this package
 from __future__ import annotations
 
 import re
-from urllib.parse import urlsplit
+from urllib.parse import quote, urlsplit
 
 
 def escape(text: str) -> str:
@@ -47,8 +47,10 @@ def link(url: str, label: str) -> str | None:
     if parts.scheme not in ("http", "https") or not parts.netloc:
         return None
     # `|` ends the URL part of `<url|label>` and `>` ends the link: percent-encode them (and `<`,
-    # spaces) inside the URL; `&` is escaped as Slack asks.
-    safe_url = url.strip().replace("&", "&amp;")
-    for char, code in (("<", "%3C"), (">", "%3E"), ("|", "%7C"), (" ", "%20")):
-        safe_url = safe_url.replace(char, code)
+    # whitespace and control characters, which would break the link) inside the URL; `&` is
+    # escaped as Slack asks.
+    safe_url = "".join(_URL_CODES.get(char) or (quote(char, safe="") if char.isspace() or not char.isprintable() else char) for char in url.strip())
     return f"<{safe_url}|{escape(label)}>"
+
+
+_URL_CODES = {"&": "&amp;", "<": "%3C", ">": "%3E", "|": "%7C"}

@@ -1,5 +1,6 @@
-"""Running the real bot (`python -m assistant.cli slack …`) as a subprocess, and what tests share
-about it: its secrets (which must never reach its log) and its environment."""
+"""Running the real bot (`python -m assistant.cli slack …`) as a subprocess, or its HTTP app in this
+process (to inject an `ask`), and what tests share about it: its secrets (which must never reach
+its log) and its environment."""
 
 from __future__ import annotations
 
@@ -8,11 +9,14 @@ import shutil
 import socket
 import subprocess
 import sys
+import threading
 import urllib.request
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
-from slack_fakes import SignedEventsClient
+from slack_fakes import FakeSlackAPI, SignedEventsClient
 
 REPO = Path(__file__).resolve().parents[2]
 BOT_TOKEN = "xoxb-1111-2222-testBOTtokenSECRET"
@@ -88,3 +92,26 @@ def finish(bot: BotProcess) -> None:
     log = bot.log()
     assert not [secret for secret in SECRETS if secret in log], "a secret appeared in the bot's log"
     assert code == 0, f"the bot did not stop cleanly on SIGTERM ({code}):\n{log[-4000:]}"
+
+
+@contextmanager
+def serve_in_process(data_dir: Path, api: FakeSlackAPI, ask, delivery=None, **slack_settings) -> Iterator[SignedEventsClient]:
+    """The bot's HTTP app (`build_app` + `make_http_server`) on a free port in this process, with
+    `ask` as its answerer; yields a client that sends it signed events. `delivery`: a `RetryBudget`;
+    `slack_settings`: extra `SlackSettings` fields (e.g. `redis_url`)."""
+    from assistant.settings import Settings
+    from assistant.slack.app import build_app, make_http_server
+    from assistant.slack.settings import SlackSettings
+
+    settings = Settings(_env_file=None, data_dir=data_dir)
+    slack = SlackSettings(slack_bot_token=BOT_TOKEN, slack_signing_secret=SIGNING_SECRET, slack_api_url=api.api_url, _env_file=None, **slack_settings)
+    app, responder = build_app(settings, slack, ask=ask, http=True, **({"delivery": delivery} if delivery else {}))
+    server = make_http_server(app, "127.0.0.1", 0)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield SignedEventsClient(f"http://127.0.0.1:{server.server_port}/slack/events", SIGNING_SECRET)
+    finally:
+        server.shutdown()
+        server.server_close()
+        responder.close()

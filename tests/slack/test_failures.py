@@ -8,18 +8,13 @@ from __future__ import annotations
 import logging
 import subprocess
 import sys
-import threading
-from contextlib import contextmanager
 
 import pytest
-from bot_process import BOT_TOKEN, SIGNING_SECRET, clean_env, copy_index, free_port
-from slack_fakes import BOT_USER, DROP_AFTER, DROP_BEFORE, FakeSlackAPI, Failure, SignedEventsClient, mention, sections, wait_until
+from bot_process import BOT_TOKEN, SIGNING_SECRET, clean_env, copy_index, free_port, serve_in_process
+from slack_fakes import BOT_USER, DROP_AFTER, DROP_BEFORE, Failure, FakeSlackAPI, mention, sections, wait_until
 
 from assistant.errors import IndexUnavailableError
-from assistant.settings import Settings
-from assistant.slack.app import build_app, make_http_server
 from assistant.slack.delivery import EVENT_TYPE, RetryBudget
-from assistant.slack.settings import SlackSettings
 
 pytestmark = pytest.mark.slow
 
@@ -41,20 +36,8 @@ QUICK_RETRIES = RetryBudget(attempts=8, seconds=20, backoff=0.05)
 """The production budget's shape with short waits (Retry-After is still honoured as sent)."""
 
 
-@contextmanager
 def running_bot(data_dir, api: FakeSlackAPI, ask, delivery: RetryBudget = QUICK_RETRIES):
-    settings = Settings(_env_file=None, data_dir=data_dir)
-    slack = SlackSettings(slack_bot_token=BOT_TOKEN, slack_signing_secret=SIGNING_SECRET, slack_api_url=api.api_url, _env_file=None)
-    app, responder = build_app(settings, slack, ask=ask, http=True, delivery=delivery)
-    server = make_http_server(app, "127.0.0.1", 0)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield SignedEventsClient(f"http://127.0.0.1:{server.server_port}/slack/events", SIGNING_SECRET)
-    finally:
-        server.shutdown()
-        server.server_close()
-        responder.close()
+    return serve_in_process(data_dir, api, ask, delivery)
 
 
 @pytest.fixture(scope="module")

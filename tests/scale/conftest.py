@@ -1,0 +1,112 @@
+"""Fixtures for the scale-out and fault tests: a real `chroma run` server holding the seed article,
+a real `redis-server`, the fake Slack Web API, and several real `assistant slack --http` processes.
+
+Reuses the Slack tests' fakes and bot-process helpers (tests/slack), which sit on sys.path here.
+"""
+
+from __future__ import annotations
+
+import itertools
+import sys
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+import pytest
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "slack"))
+
+from bot_process import BOT_TOKEN, SIGNING_SECRET, BotProcess, clean_env, finish, free_port, healthy, start_bot
+from servers import ChromaServer, RedisServer
+from slack_fakes import FakeSlackAPI, SignedEventsClient, wait_until
+
+from tests.conftest import SEED
+
+RATE_LIMIT = 3
+"""Questions per user per minute in these bots; tests use fresh users unless testing the limit."""
+
+
+@pytest.fixture(scope="session")
+def chroma_server(tmp_path_factory):
+    """One Chroma server for the session; each group of bots reads its own collection on it."""
+    server = ChromaServer(tmp_path_factory.mktemp("chroma-server")).start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture(scope="session")
+def redis_server(tmp_path_factory):
+    """One redis-server for the session (tests use their own channels, users and key prefixes);
+    skips the tests that need it when redis-server is not installed."""
+    server = RedisServer(tmp_path_factory.mktemp("redis-server")).start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture(scope="session")
+def ingest_into(chroma_server, tmp_path_factory):
+    """`ingest_into(collection)`: the seed article ingested into that collection of the server,
+    in this process (the subprocess `assistant ingest` is what test_ingest_while_answering runs)."""
+    from assistant.settings import Settings
+    from ingest import ingest
+
+    def ingest_seed(collection: str, server: ChromaServer = chroma_server) -> str:
+        settings = Settings(_env_file=None, data_dir=tmp_path_factory.mktemp("ingest"), chroma_url=server.url, collection=collection, llm=None)
+        ingest([str(SEED)], settings=settings)
+        return collection
+
+    return ingest_seed
+
+
+@pytest.fixture(scope="module")
+def fake_slack():
+    api = FakeSlackAPI().start()
+    yield api
+    api.stop()
+
+
+def start_http_bots(count: int, workdir: Path, fake_slack: FakeSlackAPI, **env: str) -> list[BotProcess]:
+    """`count` bots started at once, each on its own port with its own log folder; `env` is shared
+    (give them the same ASSISTANT_DATA_DIR to share one slack.sqlite3). Waits until all answer."""
+    bots = []
+    for n in range(count):
+        folder = workdir / f"bot{n}"
+        folder.mkdir(parents=True, exist_ok=True)
+        port = free_port()
+        bot_env = clean_env(
+            SLACK_BOT_TOKEN=BOT_TOKEN,
+            SLACK_SIGNING_SECRET=SIGNING_SECRET,
+            SLACK_API_URL=fake_slack.api_url,
+            SLACK_RATE_LIMIT_PER_MINUTE=str(RATE_LIMIT),
+            **{"ASSISTANT_DATA_DIR": str(folder), **env},
+        )
+        bot = start_bot(["--http", "--host", "127.0.0.1", "--port", str(port)], bot_env, folder)
+        bot.events = SignedEventsClient(f"http://127.0.0.1:{port}/slack/events", SIGNING_SECRET)
+        bots.append(bot)
+    try:
+        for bot in bots:
+            health = bot.events.url.removesuffix("/slack/events") + "/healthz"
+            wait_until(lambda bot=bot, health=health: bot.check_alive() and healthy(health), timeout=90, what="a bot to start")
+    except BaseException:
+        for bot in bots:
+            bot.stop()
+        raise
+    return bots
+
+
+def stop_bots(bots: list[BotProcess]) -> None:
+    """SIGTERM all at once; each must exit cleanly with no secret in its log."""
+    with ThreadPoolExecutor(len(bots)) as pool:
+        list(pool.map(finish, bots))
+
+
+_ids = itertools.count(1)
+
+
+@pytest.fixture
+def channel() -> str:
+    return f"CS{next(_ids):05d}"
+
+
+@pytest.fixture
+def user() -> str:
+    return f"US{next(_ids):05d}"
