@@ -89,13 +89,19 @@ def content_stems(text: str) -> list[str]:
 
 @lru_cache(maxsize=1)
 def english_to_indonesian() -> dict[str, tuple[str, ...]]:
-    """A general English→Indonesian news glossary (government, economy, technology, time words)."""
+    """A general English→Indonesian news glossary (government, economy, technology, time words):
+    each English word with its Indonesian equivalents, some of them phrases ("duta besar")."""
     glossary: dict[str, tuple[str, ...]] = {}
     for line in GLOSSARY_PATH.read_text(encoding="utf-8").splitlines():
         if line.strip() and not line.startswith("#"):
             english, indonesian = line.split("\t", 1)
-            glossary[english.strip()] = tuple(indonesian.split())
+            glossary[english.strip()] = tuple(alternative.strip() for alternative in indonesian.split("|"))
     return glossary
+
+
+def glossary_words(token: str) -> list[str]:
+    """Every Indonesian word the glossary offers for an English word (empty if it has none)."""
+    return [word for alternative in english_to_indonesian().get(token, ()) for word in alternative.split()]
 
 
 def query_stems(question: str, language: str) -> list[str]:
@@ -103,35 +109,45 @@ def query_stems(question: str, language: str) -> list[str]:
     since the article is Indonesian: without it, English questions match only names."""
     if language != "en":
         return content_stems(question)
-    glossary = english_to_indonesian()
     words: list[str] = []
     for token in tokenize(question):
-        if token in glossary:
-            words.extend(glossary[token])
-        elif token not in STOPWORDS:
-            words.append(token)
+        words.extend(glossary_words(token) or ([] if token in STOPWORDS else [token]))
     return [stem(word) for word in words if word not in STOPWORDS]
+
+
+Term = list[tuple[str, ...]]
+"""One key term of a question: its alternatives, each the stems that must all occur."""
+
+
+def key_terms(question: str, language: str, vocabulary: set[str]) -> list[Term]:
+    """The question's key terms, each with the ways the article could say it.
+
+    English words count only when the glossary knows them (or the article uses them as they are):
+    an unknown English word is no evidence either way.
+    """
+    if language != "en":
+        return [[(term,)] for term in content_stems(question)]
+    glossary = english_to_indonesian()
+    return [
+        [tuple(stem(word) for word in alternative.split()) for alternative in glossary[token]] if token in glossary else [(token,)]
+        for token in tokenize(question)
+        if token not in STOPWORDS and (token in glossary or token in vocabulary)
+    ]
+
+
+def term_occurs(term: Term, stems: set[str]) -> bool:
+    return any(all(part in stems for part in alternative) for alternative in term)
 
 
 def unsupported_share(question: str, language: str, vocabulary: set[str]) -> float:
     """Share of the question's key terms that occur nowhere in the article (0 when nothing is known).
 
-    "Berapa umur Meutya Hafid?" asks about `umur`, which the article never mentions. English words
-    count only when the glossary knows them: an unknown English word is no evidence either way.
+    "Berapa umur Meutya Hafid?" asks about `umur`, which the article never mentions.
     """
-    if language == "en":
-        glossary = english_to_indonesian()
-        alternatives = [
-            [stem(word) for word in glossary[token]] if token in glossary else [token]
-            for token in tokenize(question)
-            if token not in STOPWORDS and (token in glossary or token in vocabulary)
-        ]
-    else:
-        alternatives = [[term] for term in content_stems(question)]
-    if not alternatives:
+    terms = key_terms(question, language, vocabulary)
+    if not terms:
         return 0.0
-    missing = sum(1 for options in alternatives if not any(option in vocabulary for option in options))
-    return missing / len(alternatives)
+    return sum(1 for term in terms if not term_occurs(term, vocabulary)) / len(terms)
 
 
 class BM25Index:

@@ -162,3 +162,21 @@ def test_who_is_a_named_person_answers_with_their_title(bot, question, role):
     answer = bot.ask(question)
     assert answer.citations[0].highlights == (role,)
     assert answer.brief == f"{role} [1]."
+
+
+@pytest.mark.parametrize(
+    "question, names",
+    [
+        ("Who is the Secretary General?", "Mira Tayyiba [1]."),
+        ("Who is the US ambassador?", "Kamala Shirin Lakhdhir [1]."),
+        ("Siapa Wamenkomdigi?", "Nezar Patria [1]."),
+        ("Who is the commercial counselor?", "Eric Hsu [1]."),
+    ],
+)
+def test_who_holds_an_office_names_only_its_holder(bot, question, names):
+    assert bot.ask(question).brief == names
+
+
+def test_who_holds_an_office_the_article_never_mentions_is_an_abstention(bot):
+    assert bot.ask("Siapa Presiden Amerika Serikat?").abstained
+    assert bot.ask("Who is the CEO of the companies?").abstained

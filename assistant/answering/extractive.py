@@ -14,7 +14,7 @@ from dataclasses import dataclass
 
 from assistant.answering.language import detect_language
 from assistant.answering.messages import message
-from assistant.answering.question import contextualise, find_problem, normalise, question_type
+from assistant.answering.question import contextualise, find_problem, identity_subject, normalise, question_type
 from assistant.answering.spans import answer_spans
 from assistant.lexical import content_stems, unsupported_share
 from assistant.retrieval import ANSWER_TYPES, ScoredSentence, SentenceSearcher
@@ -96,6 +96,9 @@ class ExtractiveAnswerer:
         if policy.require_answer_type and kind in ANSWER_TYPES and not answer_spans(kind, query, best.sentence.text):
             return True
         language = detect_language(query)
+        subject = identity_subject(query)
+        if subject and unsupported_share(subject, language, self.searcher.vocabulary) > 0:
+            return True  # "Who is the US President?": the article never names the office
         unsupported = unsupported_share(query, language, self.searcher.vocabulary)
         return unsupported >= policy.max_unsupported_share and best.dense < policy.unsupported_confident_dense
 

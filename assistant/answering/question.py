@@ -77,6 +77,19 @@ def question_type(question: str) -> str:
     return "what"
 
 
+_IDENTITY = re.compile(r"^\s*(?:siapa(?:kah)?|who\s+is|who's|who\s+was|who\s+are)\s+(?:the\s+|an?\s+)?(?P<subject>[^?]+?)\s*\??\s*$", re.IGNORECASE)
+
+
+def identity_subject(question: str) -> str | None:
+    """"Siapa Presiden Amerika Serikat?" → "Presiden Amerika Serikat": what an is-question asks to
+    identify. Every term of it must be in the article for the article to answer."""
+    match = _IDENTITY.match(question)
+    if not match:
+        return None
+    subject = match.group("subject")
+    return subject if len(subject.split()) <= 6 else None
+
+
 def content_words(text: str) -> list[str]:
     return [token for token in tokenize(text) if token not in STOPWORDS and token not in ANAPHORA and len(token) > 1]
 

@@ -99,7 +99,7 @@ def _counts(question: str, sentence: str, asked: set[str]) -> tuple[str, ...]:
     "12 perusahaan". When the counted word is unknown (an English word outside the glossary), any
     number will do.
     """
-    from assistant.lexical import STOPWORDS, english_to_indonesian, stem
+    from assistant.lexical import STOPWORDS, english_to_indonesian, glossary_words, stem
 
     numbers = [m for m in _NUMBER.finditer(sentence) if not set(tokenize(m.group())) <= asked]
     if not numbers:
@@ -107,7 +107,7 @@ def _counts(question: str, sentence: str, asked: set[str]) -> tuple[str, ...]:
     trigger = _COUNT_TRIGGER.search(question)
     counted = [t for t in tokenize(trigger.group("rest")) if t not in STOPWORDS][:3] if trigger else []
     glossary = english_to_indonesian()
-    wanted = {stem(word) for token in counted for word in glossary.get(token, (token,))} - {"as", "amerika", "indonesia"}
+    wanted = {stem(word) for token in counted for word in (glossary_words(token) or [token])} - {"as", "amerika", "indonesia"}
     if not wanted:
         return (numbers[0].group(),)
     for match in numbers:
@@ -140,6 +140,9 @@ def _people(question: str, sentence: str, asked: set[str]) -> tuple[str, ...]:
         if not set(tokenize(name)) & asked:
             people.append((sentence[previous_end:name_start].lower(), name))
         previous_end = match.end()
+    holders = _holders_of_asked_office(question, people)
+    if holders:
+        return holders
     roles = [role for role, aliases in _ROLES.items() if any(re.search(rf"\b{alias}\b", question.lower()) for alias in aliases)]
     if roles and len(people) > 1:
         holders = [(title, name) for title, name in people if any(_title_has_role(title, role) for role in roles)]
@@ -148,6 +151,38 @@ def _people(question: str, sentence: str, asked: set[str]) -> tuple[str, ...]:
         else:
             people = holders or people
     return tuple(name for _, name in people)
+
+
+def _holders_of_asked_office(question: str, people: list[tuple[str, str]]) -> tuple[str, ...]:
+    """"Who is the Secretary General?" → the people whose written title has every word of the office.
+
+    Compared word for word, not by stem: Sastrawi stems "Kedutaan" (embassy) to "duta", which would
+    make every embassy official an ambassador ("duta besar").
+    """
+    from assistant.answering.question import identity_subject
+    from assistant.lexical import ABBREVIATIONS, STOPWORDS, english_to_indonesian
+
+    subject = identity_subject(question)
+    if not subject:
+        return ()
+    glossary = english_to_indonesian()
+    terms = [
+        [alternative.split() for alternative in glossary.get(token, (token,))]
+        for token in tokenize(subject)
+        if token not in STOPWORDS
+    ]
+    if not terms:
+        return ()
+
+    def title_words(title: str) -> set[str]:
+        words = set(tokenize(title))
+        return words | {part for word in words for part in ABBREVIATIONS.get(word, "").split()}
+
+    return tuple(
+        name
+        for title, name in people
+        if all(any(all(part in title_words(title) for part in alternative) for alternative in term) for term in terms)
+    )
 
 
 # Roles a question may name in English or Indonesian, and how Indonesian news writes them before a name.
