@@ -126,7 +126,11 @@ def key_terms(question: str, language: str, vocabulary: set[str]) -> list[Term]:
     an unknown English word is no evidence either way.
     """
     if language != "en":
-        return [[(term,)] for term in content_stems(question)]
+        return [
+            [(stem(token),)] + ([tuple(stem(word) for word in ABBREVIATIONS[token].split())] if token in ABBREVIATIONS else [])
+            for token in tokenize(question)
+            if token not in STOPWORDS
+        ]
     glossary = english_to_indonesian()
     return [
         [tuple(stem(word) for word in alternative.split()) for alternative in glossary[token]] if token in glossary else [(token,)]

@@ -37,7 +37,7 @@ _TYPE_PATTERNS = [
     ("when", r"\b(when|what day|what date|which day|kapan|kapankah|hari apa|tanggal berapa|pukul berapa)\b"),
     ("where", r"\b(where|which cit(y|ies)|which place|di mana|dimana|ke mana|kemana|kota mana|kota apa|lokasi|tempat)\b"),
     ("role", r"\b(jabatan|menjabat|posisi|peran|title|role|position)\b"),
-    ("who", r"\b(who|whom|whose|siapa|siapakah|siapa saja)\b"),
+    ("who", r"\b(who|whom|whose|siapa|siapakah|siapa saja|what is the name of|what's the name of|apa nama|nama dari)\b"),
     ("why", r"\b(why|mengapa|kenapa)\b"),
     ("how", r"\b(how|bagaimana)\b"),
 ]
@@ -77,7 +77,11 @@ def question_type(question: str) -> str:
     return "what"
 
 
-_IDENTITY = re.compile(r"^\s*(?:siapa(?:kah)?|who\s+is|who's|who\s+was|who\s+are)\s+(?:the\s+|an?\s+)?(?P<subject>[^?]+?)\s*\??\s*$", re.IGNORECASE)
+_IDENTITY = re.compile(
+    r"^\s*(?:siapa(?:kah)?(?:\s+nama)?|apa\s+nama|who\s+is|who's|who\s+was|who\s+are|what\s+is\s+the\s+name\s+of|what's\s+the\s+name\s+of)"
+    r"\s+(?:the\s+|an?\s+)?(?P<subject>[^?]+?)\s*\??\s*$",
+    re.IGNORECASE,
+)
 
 
 def identity_subject(question: str) -> str | None:

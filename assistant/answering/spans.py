@@ -154,7 +154,7 @@ def _people(question: str, sentence: str, asked: set[str]) -> tuple[str, ...]:
 
 
 def _holders_of_asked_office(question: str, people: list[tuple[str, str]]) -> tuple[str, ...]:
-    """"Who is the Secretary General?" → the people whose written title has every word of the office.
+    """"Who is the Secretary General?" → the people whose written title best matches the office.
 
     Compared word for word, not by stem: Sastrawi stems "Kedutaan" (embassy) to "duta", which would
     make every embassy official an ambassador ("duta besar").
@@ -167,7 +167,7 @@ def _holders_of_asked_office(question: str, people: list[tuple[str, str]]) -> tu
         return ()
     glossary = english_to_indonesian()
     terms = [
-        [alternative.split() for alternative in glossary.get(token, (token,))]
+        [alternative.split() for alternative in glossary.get(token, (token,))] + ([ABBREVIATIONS[token].split()] if token in ABBREVIATIONS else [])
         for token in tokenize(subject)
         if token not in STOPWORDS
     ]
@@ -178,11 +178,17 @@ def _holders_of_asked_office(question: str, people: list[tuple[str, str]]) -> tu
         words = set(tokenize(title))
         return words | {part for word in words for part in ABBREVIATIONS.get(word, "").split()}
 
-    return tuple(
-        name
-        for title, name in people
-        if all(any(all(part in title_words(title) for part in alternative) for alternative in term) for term in terms)
-    )
+    def matches(term: list[list[str]], title: str) -> bool:
+        words = title_words(title)
+        return any(all(part in words for part in alternative) for alternative in term)
+
+    # Score each title by the office words it has, rarer words counting more (1 / how many titles
+    # have them): "Sekjen Komdigi" is Mira Tayyiba's office ("Sekretaris Jenderal"), though the
+    # minister's title also says "Komdigi".
+    weights = [1 / max(1, sum(matches(term, title) for title, _ in people)) for term in terms]
+    scores = {name: sum(w for term, w in zip(terms, weights) if matches(term, title)) for title, name in people}
+    best = max(scores.values(), default=0)
+    return tuple(name for name, score in scores.items() if best and score == best)
 
 
 # Roles a question may name in English or Indonesian, and how Indonesian news writes them before a name.
