@@ -75,6 +75,14 @@ ABBREVIATIONS = {
 }
 
 
+def index_terms(text: str) -> list[str]:
+    """What BM25 indexes for a sentence: its stems, plus each inflected word as written, so an
+    English question carried over as `bertemu` (met) outranks a `pertemuan` (meeting) that only
+    shares the stem `temu`."""
+    surface = [token for token in tokenize(text) if token not in STOPWORDS and stem(token) != token]
+    return content_stems(text) + surface
+
+
 def content_stems(text: str) -> list[str]:
     """Stemmed tokens minus stopwords, contractions expanded: what BM25 indexes and what counts as
     lexical evidence."""
@@ -112,7 +120,8 @@ def query_stems(question: str, language: str) -> list[str]:
     words: list[str] = []
     for token in tokenize(question):
         words.extend(glossary_words(token) or ([] if token in STOPWORDS else [token]))
-    return [stem(word) for word in words if word not in STOPWORDS]
+    words = [word for word in words if word not in STOPWORDS]
+    return [stem(word) for word in words] + [word for word in words if stem(word) != word]
 
 
 Term = list[tuple[str, ...]]

@@ -16,7 +16,7 @@ from datetime import datetime, timezone
 
 from assistant.embeddings import make_embedder
 from assistant.errors import IngestError
-from assistant.lexical import content_stems
+from assistant.lexical import index_terms
 from assistant.settings import Settings
 from assistant.store import SentenceIndex, check_embedder
 from ingest.article import Article, Sentence
@@ -145,5 +145,5 @@ def _metadata(article: Article, sentence: Sentence) -> dict:
         "title": article.title,
         "source": article.source,
         "context": sentence.context,
-        "stems": " ".join(content_stems(sentence.text)),
+        "stems": " ".join(index_terms(sentence.text)),
     }

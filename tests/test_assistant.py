@@ -180,3 +180,24 @@ def test_who_holds_an_office_names_only_its_holder(bot, question, names):
 def test_who_holds_an_office_the_article_never_mentions_is_an_abstention(bot):
     assert bot.ask("Siapa Presiden Amerika Serikat?").abstained
     assert bot.ask("Who is the CEO of the companies?").abstained
+
+
+def test_who_did_the_minister_meet_names_the_us_officials(bot):
+    answer = bot.ask("Who did the minister meet?")
+    assert answer.brief == "Marisa Lago and Kamala Shirin Lakhdhir [1]."
+    assert [c.sentence_id for c in answer.citations] == [sid(0)]
+
+
+@pytest.mark.parametrize("question", ["What is the article about?", "Ringkas artikel ini", "Tentang apa berita ini?"])
+def test_summary_requests_quote_the_articles_lead(bot, question):
+    answer = bot.ask(question)
+    assert [c.sentence_id for c in answer.citations] == [sid(0), sid(1)]
+    assert not answer.abstained
+
+
+@pytest.mark.parametrize(
+    "question, reply", [("hello", "Hi! I answer questions"), ("Terima kasih!", "Sama-sama!"), ("thanks", "You're welcome!")]
+)
+def test_small_talk_gets_a_friendly_reply_without_citations(bot, question, reply):
+    answer = bot.ask(question)
+    assert answer.text.startswith(reply) and answer.citations == ()

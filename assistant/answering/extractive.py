@@ -10,11 +10,19 @@ the best sentence carries the question's own key terms.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from assistant.answering.language import detect_language
 from assistant.answering.messages import message
-from assistant.answering.question import contextualise, find_problem, identity_subject, normalise, question_type
+from assistant.answering.question import (
+    asks_for_summary,
+    contextualise,
+    find_problem,
+    identity_subject,
+    normalise,
+    question_type,
+    small_talk,
+)
 from assistant.answering.spans import answer_spans
 from assistant.lexical import content_stems, unsupported_share
 from assistant.retrieval import ANSWER_TYPES, ScoredSentence, SentenceSearcher
@@ -60,6 +68,9 @@ class SelectionPolicy:
     max_sentences: int = 3
 
 
+LEAD_SENTENCES = 2
+
+
 class ExtractiveAnswerer:
     name = "extractive"
 
@@ -74,14 +85,31 @@ class ExtractiveAnswerer:
         problem = find_problem(question)
         if problem:
             return refusal(question, problem.reason, language)
+        chat = small_talk(question)
+        if chat:
+            return refusal(question, chat, language)
         if language == "other":
             return refusal(question, "other_language", language)
+        if asks_for_summary(question):
+            return self.summarise(question, language)
         query = contextualise(question, history)
         scored = self.searcher.score(question, k=5, history=history)
         if self.should_abstain(query, scored):
             return refusal(question, "not_in_article", language)
         chosen = self.select(query, scored)
         return compose(question, query, chosen, language, answerer=self.name)
+
+    def summarise(self, question: str, language: Language) -> Answer:
+        """A news article's lead (its first sentences) is its summary: quote the first two of the
+        document the question is closest to."""
+        scored = self.searcher.score(question, k=len(self.searcher.sentences))
+        if not scored:
+            return refusal(question, "not_in_article", language)
+        doc_id = scored[0].sentence.doc_id
+        lead = sorted((item for item in scored if item.sentence.doc_id == doc_id), key=lambda item: item.sentence.position)[:LEAD_SENTENCES]
+        answer = compose(question, question, lead, language, answerer=self.name)
+        markers = " ".join(f"[{citation.marker}]" for citation in answer.citations)
+        return replace(answer, summary=f"{message('summary', language)} {markers}.")
 
     # -- decisions, public so the eval can report on them -----------------------------------------
 

@@ -17,6 +17,7 @@ INDONESIAN = frozenset(
     ini itu dengan untuk pada dalam oleh akan sudah telah juga atau serta bahwa adalah saja tidak
     bukan ada apa-apa tentang menurut artikel mereka dia ia kami kita saya anda nya siapa-siapa
     yg dgn utk tdk sdh jadi sebut disebut berita bertemu menteri pertemuan perusahaan kerja sama
+    halo hai terima kasih makasih selamat pagi siang sore malam tolong ringkas kamu
     """.split()
 )
 ENGLISH = frozenset(
@@ -24,6 +25,7 @@ ENGLISH = frozenset(
     what who whom whose when where which why how the a an of to in on at for and or is are was were
     did do does has have had with from by about that this these those they he she his her it its
     many much article say says said meet met minister meeting companies according tell me please
+    hello hi hey thanks thank you good morning afternoon evening summarize summarise summary
     """.split()
 )
 # Common function words of other languages people might ask in; enough to tell them apart politely.

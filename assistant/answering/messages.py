@@ -36,6 +36,17 @@ MESSAGES: dict[str, dict[str, str]] = {
         "en": "The article index is unavailable right now. Please try again in a moment.",
         "id": "Indeks artikel sedang tidak tersedia. Silakan coba lagi sebentar lagi.",
     },
+    "thanks": {
+        "en": "You're welcome! Ask me anything else about the article.",
+        "id": "Sama-sama! Silakan tanyakan hal lain tentang artikel.",
+    },
+    "greeting": {
+        "en": "Hi! I answer questions about the article, in English or Indonesian, and quote the sentences "
+        "each answer rests on. Try: \"Who did the minister meet?\"",
+        "id": "Halo! Saya menjawab pertanyaan tentang artikel, dalam bahasa Indonesia atau Inggris, dengan "
+        "mengutip kalimat yang menjadi dasarnya. Coba: \"Siapa yang ditemui Menkomdigi?\"",
+    },
+    "summary": {"en": "In short, the article's opening says", "id": "Singkatnya, menurut pembuka artikel"},
     "according_to": {"en": "According to the article:", "id": "Menurut artikel:"},
     "see_sentences": {"en": "The article answers this in", "id": "Artikel menjawabnya di"},
     "and": {"en": "and", "id": "dan"},

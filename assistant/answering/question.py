@@ -56,6 +56,35 @@ def normalise(question: str) -> str:
     return re.sub(r"\s+", " ", cleaned).strip()
 
 
+_THANKS = re.compile(r"^\s*(terima\s*kasih|makasih|thanks|thank\s+you|thx|ok(ay)?|oke|sip|great|mantap)\b[\s\w!.,]{0,20}$", re.IGNORECASE)
+_GREETING = re.compile(
+    r"^\s*(hi|hello|hey|halo|hai|hallo|selamat\s+(pagi|siang|sore|malam)|good\s+(morning|afternoon|evening)|"
+    r"who\s+are\s+you|what\s+can\s+you\s+do|siapa\s+(kamu|anda)|help|tolong|bantuan)\b[\s!.?,]*(bot|assistant|asisten)?[\s!.?]*$",
+    re.IGNORECASE,
+)
+_SUMMARY = re.compile(
+    r"\b(what\s+is\s+(the|this)\s+(article|news|story)\s+about|what'?s\s+(the|this)\s+(article|news|story)\s+about|"
+    r"summar(y|ise|ize)\s+(of\s+)?(the|this)\s+(article|news|story)|summari[sz]e\s+it|main\s+points|tl;?dr|"
+    r"ringkas\w*\s+(artikel|berita)|rangkum\w*\s+(artikel|berita)|(artikel|berita)\s+(ini\s+)?tentang\s+apa|"
+    r"tentang\s+apa\s+(artikel|berita)|apa\s+isi\s+(artikel|berita)|inti\s+(artikel|berita)|garis\s+besar\s+(artikel|berita))\b",
+    re.IGNORECASE,
+)
+
+
+def asks_for_summary(question: str) -> bool:
+    """"What is the article about?", "Ringkas artikel ini": a news article's lead answers these."""
+    return bool(_SUMMARY.search(question))
+
+
+def small_talk(question: str) -> str | None:
+    """"thanks" or "greeting" for chat that is not a question about the article, else None."""
+    if _THANKS.match(question):
+        return "thanks"
+    if _GREETING.match(question):
+        return "greeting"
+    return None
+
+
 def find_problem(question: str) -> QuestionProblem | None:
     if not question:
         return QuestionProblem("empty")
