@@ -15,9 +15,9 @@ import pytest
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "slack"))
 
-from bot_process import BOT_TOKEN, SIGNING_SECRET, BotProcess, clean_env, finish, free_port, healthy, start_bot
+from bot_process import BotProcess, finish, start_http_bot, wait_until_healthy
 from servers import ChromaServer, RedisServer
-from slack_fakes import FakeSlackAPI, SignedEventsClient, wait_until
+from slack_fakes import FakeSlackAPI
 
 from tests.conftest import SEED
 
@@ -71,21 +71,12 @@ def start_http_bots(count: int, workdir: Path, fake_slack: FakeSlackAPI, **env: 
     for n in range(count):
         folder = workdir / f"bot{n}"
         folder.mkdir(parents=True, exist_ok=True)
-        port = free_port()
-        bot_env = clean_env(
-            SLACK_BOT_TOKEN=BOT_TOKEN,
-            SLACK_SIGNING_SECRET=SIGNING_SECRET,
-            SLACK_API_URL=fake_slack.api_url,
-            SLACK_RATE_LIMIT_PER_MINUTE=str(RATE_LIMIT),
-            **{"ASSISTANT_DATA_DIR": str(folder), **env},
-        )
-        bot = start_bot(["--http", "--host", "127.0.0.1", "--port", str(port)], bot_env, folder)
-        bot.events = SignedEventsClient(f"http://127.0.0.1:{port}/slack/events", SIGNING_SECRET)
-        bots.append(bot)
+        settings = {"SLACK_RATE_LIMIT_PER_MINUTE": str(RATE_LIMIT), **env}
+        data_dir = Path(settings.pop("ASSISTANT_DATA_DIR", folder))
+        bots.append(start_http_bot(fake_slack.api_url, data_dir, workdir=folder, **settings))
     try:
         for bot in bots:
-            health = bot.events.url.removesuffix("/slack/events") + "/healthz"
-            wait_until(lambda bot=bot, health=health: bot.check_alive() and healthy(health), timeout=90, what="a bot to start")
+            wait_until_healthy(bot)
     except BaseException:
         for bot in bots:
             bot.stop()

@@ -16,7 +16,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
-from slack_fakes import FakeSlackAPI, SignedEventsClient
+from slack_fakes import FakeSlackAPI, SignedEventsClient, wait_until
 
 REPO = Path(__file__).resolve().parents[2]
 BOT_TOKEN = "xoxb-1111-2222-testBOTtokenSECRET"
@@ -78,12 +78,30 @@ class BotProcess:
             return self.process.wait(timeout=5)
 
 
-def start_bot(args: list[str], env: dict, data_dir: Path) -> BotProcess:
-    log_path = data_dir / "bot.log"
+def start_bot(args: list[str], env: dict, data_dir: Path, log_name: str = "bot.log") -> BotProcess:
+    """`assistant slack ARGS` with `env`, working in `data_dir` and logging to `data_dir/log_name`."""
+    log_path = data_dir / log_name
     with log_path.open("wb") as log:
         command = [sys.executable, "-m", "assistant.cli", "slack", *args]
         process = subprocess.Popen(command, env=env, cwd=data_dir, stdout=log, stderr=subprocess.STDOUT)
     return BotProcess(process, data_dir, log_path)
+
+
+def start_http_bot(api_url: str, data_dir: Path, *, workdir: Path | None = None, log_name: str = "bot.log", **env: str) -> BotProcess:
+    """`assistant slack --http` on a free port with the test tokens, posting to `api_url`, its
+    `events` client ready (call `wait_until_healthy`). `env` adds or overrides settings; `workdir`
+    (default `data_dir`) is its working directory and log folder."""
+    port = free_port()
+    settings = {"ASSISTANT_DATA_DIR": str(data_dir), "SLACK_BOT_TOKEN": BOT_TOKEN, "SLACK_SIGNING_SECRET": SIGNING_SECRET, "SLACK_API_URL": api_url}
+    bot = start_bot(["--http", "--host", "127.0.0.1", "--port", str(port)], clean_env(**{**settings, **env}), workdir or data_dir, log_name)
+    bot.events = SignedEventsClient(f"http://127.0.0.1:{port}/slack/events", SIGNING_SECRET)
+    return bot
+
+
+def wait_until_healthy(bot: BotProcess, timeout: float = 90) -> None:
+    """Until GET /healthz answers; fails with the bot's log if it exits first."""
+    health = bot.events.url.removesuffix("/slack/events") + "/healthz"
+    wait_until(lambda: bot.check_alive() and healthy(health), timeout=timeout, what="the HTTP bot to start")
 
 
 def finish(bot: BotProcess) -> None:

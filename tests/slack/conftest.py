@@ -7,19 +7,8 @@ import itertools
 from pathlib import Path
 
 import pytest
-from bot_process import (
-    APP_TOKEN,
-    BOT_TOKEN,
-    HTTP_RATE_LIMIT,
-    SIGNING_SECRET,
-    clean_env,
-    copy_index,
-    finish,
-    free_port,
-    healthy,
-    start_bot,
-)
-from slack_fakes import FakeSlackAPI, FakeSocketMode, SignedEventsClient, wait_until
+from bot_process import APP_TOKEN, BOT_TOKEN, HTTP_RATE_LIMIT, clean_env, copy_index, finish, start_bot, start_http_bot, wait_until_healthy
+from slack_fakes import FakeSlackAPI, FakeSocketMode, wait_until
 
 
 @pytest.fixture(scope="session")
@@ -48,19 +37,8 @@ def fake_socket(fake_slack):
 def http_bot(index_dir, fake_slack, tmp_path_factory):
     """`assistant slack --http` on a free port, logging at DEBUG (so token redaction is exercised)."""
     data_dir = copy_index(index_dir, tmp_path_factory.mktemp("http-bot"))
-    port = free_port()
-    env = clean_env(
-        ASSISTANT_DATA_DIR=str(data_dir),
-        SLACK_BOT_TOKEN=BOT_TOKEN,
-        SLACK_SIGNING_SECRET=SIGNING_SECRET,
-        SLACK_API_URL=fake_slack.api_url,
-        SLACK_RATE_LIMIT_PER_MINUTE=str(HTTP_RATE_LIMIT),
-        SLACK_LOG_LEVEL="DEBUG",
-    )
-    bot = start_bot(["--http", "--host", "127.0.0.1", "--port", str(port)], env, data_dir)
-    base = f"http://127.0.0.1:{port}"
-    wait_until(lambda: bot.check_alive() and healthy(base + "/healthz"), timeout=60, what="the HTTP bot to start")
-    bot.events = SignedEventsClient(base + "/slack/events", SIGNING_SECRET)
+    bot = start_http_bot(fake_slack.api_url, data_dir, SLACK_RATE_LIMIT_PER_MINUTE=str(HTTP_RATE_LIMIT), SLACK_LOG_LEVEL="DEBUG")
+    wait_until_healthy(bot, timeout=60)
     yield bot
     finish(bot)
 

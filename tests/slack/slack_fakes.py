@@ -69,14 +69,14 @@ class FakeSlackAPI:
     """The Web API methods the bot uses. Messages posted by the bot and messages "typed" by test
     users share one store, so `conversations.replies` returns real threads."""
 
-    def __init__(self) -> None:
+    def __init__(self, port: int = 0) -> None:
         self.calls: list[Call] = []
         self.messages: list[dict] = []
         self.ws_url = ""
         self._failures: dict[str, list[Failure]] = {}
         self._ts = itertools.count(100)
         self._lock = threading.Lock()
-        self._server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler_class())
+        self._server = ThreadingHTTPServer(("127.0.0.1", port), self._handler_class())
         self._server.daemon_threads = True
         self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
 
