@@ -6,10 +6,13 @@
     blocks.py     Block Kit for answers and notices (Slack's size limits, escaping)
     mrkdwn.py     Slack text in (mentions, entities) and out (escaping, safe links)
     threads.py    a thread (`conversations.replies`) as conversation history
-    dedup.py      `SeenEvents`: one claim per user message, whichever delivery arrives first
-    ratelimit.py  per-user questions per minute
+    delivery.py   posting a reply once through 429s, 5xx and dropped connections (`ThreadPoster`)
+    dedup.py      `SeenEvents`: one claim per user message, whichever delivery (or process) comes first
+    ratelimit.py  per-user questions per minute (in memory, or one quota in Redis)
+    state.py      where claims and the rate limit live: SQLite under the data dir, or Redis
+                  (ASSISTANT_REDIS_URL) shared by processes on several machines; behaviour when Redis fails
     feedback.py   👍/👎 storage and `assistant feedback export`
-    settings.py   `SlackSettings` (SLACK_BOT_TOKEN, SLACK_SIGNING_SECRET, SLACK_APP_TOKEN, SLACK_API_URL, …)
+    settings.py   `SlackSettings` (SLACK_BOT_TOKEN, SLACK_SIGNING_SECRET, SLACK_APP_TOKEN, SLACK_API_URL, ASSISTANT_REDIS_URL, …)
 
 Nothing here is imported by `import assistant`; the CLI imports `assistant.slack.app` on `assistant slack`.
 """

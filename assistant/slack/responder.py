@@ -147,7 +147,10 @@ class Responder:
             logger.exception("The index is unavailable")
             post(notice_message(message("index_unavailable", language)))
             return
-        self.feedback.record_answer(question.key, answer, [turn.text for turn in history if turn.role == "user"])
+        try:
+            self.feedback.record_answer(question.key, answer, [turn.text for turn in history if turn.role == "user"])
+        except Exception:  # feedback on this answer will be "lost"; the answer itself still goes out
+            logger.exception("Could not record the answer to %s for feedback", question.key)
         post(answer_message(answer, question.key, echo_question=question.echo_question))
 
     def _thread(self, question: Question) -> list[dict]:

@@ -6,7 +6,9 @@ question count. Chosen once, where the bot starts (`open_shared_state`).
     several machines                          ASSISTANT_REDIS_URL=redis://host:6379/0: claims
                                               (`SET NX EX`) and one rate-limit quota per user in Redis
 
-Answers and 👍/👎 feedback stay in `slack.sqlite3` under each process's data directory either way.
+Several processes should read one Chroma server (ASSISTANT_CHROMA_URL), so an `assistant ingest`
+reaches all of them. Answers and 👍/👎 feedback stay in `slack.sqlite3` under each process's data
+directory either way.
 
 When Redis fails:
 
