@@ -4,7 +4,7 @@ the bot says the index is unavailable, keeps running, and answers again without 
 from __future__ import annotations
 
 import pytest
-from conftest import start_http_bots, stop_bots
+from scale_bots import start_http_bots, stop_bots
 from servers import ChromaServer
 from slack_fakes import BOT_USER, mention
 

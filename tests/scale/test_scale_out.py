@@ -21,7 +21,7 @@ from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 from bot_process import clean_env
-from conftest import RATE_LIMIT, start_http_bots, stop_bots
+from scale_bots import RATE_LIMIT, start_http_bots, stop_bots
 from slack_fakes import BOT_USER, mention, message_event, sections
 
 from assistant.slack.blocks import MAX_BLOCKS, MAX_SECTION_CHARS
