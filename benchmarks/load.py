@@ -241,7 +241,7 @@ def report(results: Results, args, where: str) -> None:
         table.add_row(label, f"{results.peak_rss_mb:.0f} MB", f"≤ {TARGET_RSS_MB:.0f} MB", verdict(results.peak_rss_mb <= TARGET_RSS_MB))
     else:
         table.add_row("bot peak RSS (VmHWM)", "not measured (give --pid)", f"≤ {TARGET_RSS_MB:.0f} MB", "")
-    console = Console(width=None if sys.stdout.isatty() else 110)
+    console = Console(width=None if sys.stdout.isatty() else 120)
     console.print(f"{machine()}; {where}")
     console.print(table)
     console.print(f"after: {load_average()}")
