@@ -16,6 +16,8 @@ from assistant.slack.dedup import ClaimUnavailableError, RedisSeenEvents, messag
 from assistant.slack.ratelimit import RedisRateLimit
 from assistant.slack.state import connect_redis
 
+pytestmark = pytest.mark.slow  # a real redis-server, and `assistant slack` subprocesses
+
 APOLOGY = "Sorry, something went wrong while I was answering. It has been logged; please try again."
 
 
@@ -64,7 +66,6 @@ def test_redis_problems_at_start_up_are_one_clear_line(url, expected, tmp_path):
     assert "hunter2" not in result.stderr + result.stdout and "Traceback" not in result.stderr
 
 
-@pytest.mark.slow
 def test_redis_dying_mid_run_means_one_apology_and_no_answer_then_answers_resume(bot, fake_slack, channel, user, tmp_path):
     server = RedisServer(tmp_path / "redis").start()
     try:
