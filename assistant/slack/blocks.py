@@ -13,6 +13,8 @@ readers) is escaped too.
 
 from __future__ import annotations
 
+import re
+
 from assistant.slack.mrkdwn import escape, link
 from assistant.slack.wording import wording
 from assistant.types import Answer, Citation, Language
@@ -111,11 +113,22 @@ def _fit(head: list[dict], sources: list[list[dict]], language: Language) -> lis
 
 
 def _bold_spans(escaped_sentence: str, spans: tuple[str, ...]) -> str:
+    """Each span in bold, at its first place in the sentence that does not cut an `&amp;`-style
+    entity (bolding the "a" of "&amp;" would break it)."""
     for span in spans:
         escaped_span = escape(span).strip()
-        if escaped_span and "*" not in escaped_span and escaped_span in escaped_sentence:
-            escaped_sentence = escaped_sentence.replace(escaped_span, f"*{escaped_span}*", 1)
+        if not escaped_span or "*" in escaped_span:
+            continue
+        entities = [match.span() for match in _ENTITY.finditer(escaped_sentence)]
+        for match in re.finditer(re.escape(escaped_span), escaped_sentence):
+            start, end = match.span()
+            if not any(left < start < right or left < end < right for left, right in entities):
+                escaped_sentence = f"{escaped_sentence[:start]}*{escaped_span}*{escaped_sentence[end:]}"
+                break
     return escaped_sentence
+
+
+_ENTITY = re.compile(r"&(amp|lt|gt);")
 
 
 def _truncate(text: str, limit: int) -> str:

@@ -103,3 +103,19 @@ def test_notices_are_escaped_too():
 def test_question_text_drops_only_the_bots_own_mention():
     assert question_text("<@UBOT> Siapa &lt;b&gt; &amp; <@UOTHER|ana>?", "UBOT") == "Siapa <b> & <@UOTHER|ana>?"
     assert question_text("<@UBOT|askbot>   who?", "UBOT") == "who?"
+
+
+def test_cases_the_property_tests_found():
+    """tests/scale/test_slack_input_properties.py found each of these once."""
+    # A highlight that also occurs inside an entity is bolded where it stands, never inside "&amp;".
+    message = answer_message(answer(citations=(citation(text="Q&A a", highlights=("A",)),)), "k")
+    assert message["blocks"][1]["text"]["text"] == "> Q&amp;*A* a"
+    message = answer_message(answer(citations=(citation(text="&", highlights=("a",)),)), "k")
+    assert message["blocks"][1]["text"]["text"] == "> &amp;"
+    # Whitespace and control characters inside a source URL are percent-encoded, so the link holds.
+    assert link("http://x/a\nb|c", "t") == "<http://x/a%0Ab%7Cc|t>"
+    # A blank answer or title never makes an empty section, nor crashes the truncation.
+    message = answer_message(answer(text=" \r\n ", citations=(citation(title=" " * 400, source="http://x/y"),)), "k")
+    check_limits(message)
+    assert message["blocks"][0]["text"]["text"] == "…"
+    assert notice_message("\r")["blocks"][0]["text"]["text"] == "…"
