@@ -1,6 +1,7 @@
 """Block Kit for answers and notices: pure functions from `Answer` to a `chat.postMessage` payload.
 
-An answer reads top to bottom as: the answer text with its `[n]` markers; for each cited sentence a
+An answer reads top to bottom as: the brief answer with its `[n]` markers (`Answer.brief`: the
+extractive answer without its inline quotes, which the source blocks show); for each cited sentence a
 quote of it and a context line ("[1] · sentence 12 of the article · <source link>"); then 👍/👎
 buttons. Abstentions are the short message and the buttons, with no sources.
 
@@ -38,7 +39,7 @@ def answer_message(answer: Answer, answer_id: str, *, echo_question: bool = Fals
     if echo_question:
         asked = _truncate(escape(answer.question), MAX_SECTION_CHARS - 40)
         head.append(_context(f"*{wording('you_asked', language)}:* {asked}"))
-    body = [_section(chunk) for chunk in split_mrkdwn(escape(answer.text)) or ["…"]]
+    body = [_section(chunk) for chunk in split_mrkdwn(escape(answer.brief)) or ["…"]]
     sources = [citation_blocks(citation, language) for citation in answer.citations]
     blocks = _fit(head + body, sources, language)
     blocks.append(feedback_buttons(answer_id, language))

@@ -119,3 +119,12 @@ def test_cases_the_property_tests_found():
     check_limits(message)
     assert message["blocks"][0]["text"]["text"] == "…"
     assert notice_message("\r")["blocks"][0]["text"]["text"] == "…"
+
+
+def test_each_cited_sentence_is_quoted_once_when_the_answer_has_a_brief_form():
+    sentence = "Meutya Hafid didampingi Nezar Patria."
+    full = f"Nezar Patria [1].\nAccording to the article: “{sentence}” [1]"
+    message = answer_message(answer(text=full, summary="Nezar Patria [1]."), "message:C1:1.3")
+    blocks_text = json.dumps(message["blocks"], ensure_ascii=False)
+    assert blocks_text.count("didampingi") == 1
+    assert message["blocks"][0]["text"]["text"] == "Nezar Patria [1]."
