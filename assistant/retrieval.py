@@ -85,6 +85,10 @@ class SentenceSearcher:
             self._state = _SearchState.build(self.index.snapshot(manifest))
             return True
 
+    def clear_query_cache(self) -> None:
+        """Forget cached query embeddings (benchmarks time questions as if never seen)."""
+        self._embed_query.cache_clear()
+
     def search(self, question: str, k: int = 5, history: Sequence[Turn | str] = ()) -> list[Hit]:
         return [scored.sentence.to_hit(scored.score) for scored in self.score(question, k, history)]
 
