@@ -52,7 +52,13 @@ def test_english_question_gets_english_lead_in_and_names(bot):
 
 @pytest.mark.parametrize(
     "question, language",
-    [("Berapa umur Meutya Hafid?", "id"), ("Bagaimana cuaca di Bali hari ini?", "id"), ("Who won the Premier League match last night?", "en")],
+    [
+        ("Berapa umur Meutya Hafid?", "id"),
+        ("Bagaimana cuaca di Bali hari ini?", "id"),
+        ("Who won the Premier League match last night?", "en"),
+        ("When is the next meeting scheduled?", "en"),
+        ("Kapan pertemuan berikutnya?", "id"),
+    ],
 )
 def test_abstains_when_the_article_does_not_say(bot, question, language):
     answer = bot.ask(question)

@@ -13,9 +13,9 @@ from evals.runner import DEFAULT_CONFIG, run
 # The retrieval floors are the foundation issue's targets, met today with little room (README).
 RETRIEVAL_FLOORS = {"hit@1": 0.90, "hit@3": 0.97}
 LANGUAGE_HIT1_FLOOR = 0.85
-# Citations at the answering issue's targets; abstention at floors just under today's numbers, which
-# are below that targets (abstain R 0.80 at P 0.90).
-ANSWER_FLOORS = {"cite R": 0.90, "cite P": 0.80, "abstain R": 0.60, "abstain P": 0.85}
+# Citations and abstention precision at the answering issue's targets; abstention recall at a floor
+# just under today's number, which is below that target (0.80).
+ANSWER_FLOORS = {"cite R": 0.90, "cite P": 0.80, "abstain R": 0.70, "abstain P": 0.90}
 
 
 @pytest.fixture(scope="module")

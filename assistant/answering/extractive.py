@@ -9,6 +9,7 @@ the best sentence carries the question's own key terms.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 
@@ -69,6 +70,10 @@ class SelectionPolicy:
 
 
 LEAD_SENTENCES = 2
+# A question about what comes next needs a sentence about plans or expectations, not a report of
+# what happened ("When is the next meeting scheduled?" vs "the meeting took place on Monday").
+_FUTURE_QUESTION = re.compile(r"\b(will|next|upcoming|future|scheduled|mendatang|berikutnya|dijadwalkan|selanjutnya)\b")
+_FUTURE_SENTENCE = re.compile(r"\b(akan|rencana|diharapkan|harap|ingin|mendatang|berikutnya|selanjutnya|dijadwalkan|target)\b")
 
 
 class ExtractiveAnswerer:
@@ -127,6 +132,8 @@ class ExtractiveAnswerer:
         subject = identity_subject(query)
         if subject and unsupported_share(subject, language, self.searcher.vocabulary) > 0:
             return True  # "Who is the US President?": the article never names the office
+        if _FUTURE_QUESTION.search(query.lower()) and not _FUTURE_SENTENCE.search(best.sentence.text.lower()):
+            return True  # "When is the next meeting?" is not answered by a sentence about this one
         unsupported = unsupported_share(query, language, self.searcher.vocabulary)
         return unsupported >= policy.max_unsupported_share and best.dense < policy.unsupported_confident_dense
 
