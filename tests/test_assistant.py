@@ -58,6 +58,7 @@ def test_english_question_gets_english_lead_in_and_names(bot):
         ("Who won the Premier League match last night?", "en"),
         ("When is the next meeting scheduled?", "en"),
         ("Kapan pertemuan berikutnya?", "id"),
+        ("Apa jabatan Nezar Patria sebelumnya?", "id"),
     ],
 )
 def test_abstains_when_the_article_does_not_say(bot, question, language):

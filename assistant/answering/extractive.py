@@ -70,10 +70,19 @@ class SelectionPolicy:
 
 
 LEAD_SENTENCES = 2
-# A question about what comes next needs a sentence about plans or expectations, not a report of
-# what happened ("When is the next meeting scheduled?" vs "the meeting took place on Monday").
-_FUTURE_QUESTION = re.compile(r"\b(will|next|upcoming|future|scheduled|mendatang|berikutnya|dijadwalkan|selanjutnya)\b")
-_FUTURE_SENTENCE = re.compile(r"\b(akan|rencana|diharapkan|harap|ingin|mendatang|berikutnya|selanjutnya|dijadwalkan|target)\b")
+# A question about another time than the article's event needs a sentence about that time: "When is
+# the next meeting?" is not answered by "the meeting took place on Monday", nor "What was his job
+# before?" by his current title. (question pattern, what a sentence about that time would contain)
+_OTHER_TIME = (
+    (
+        re.compile(r"\b(will|next|upcoming|future|scheduled|mendatang|berikutnya|dijadwalkan|selanjutnya)\b"),
+        re.compile(r"\b(akan|rencana|diharapkan|harap|ingin|mendatang|berikutnya|selanjutnya|dijadwalkan|target)\b"),
+    ),
+    (
+        re.compile(r"\b(before|previous|previously|former|formerly|earlier|sebelum|sebelumnya|mantan|terdahulu)\b"),
+        re.compile(r"\b(sebelum|sebelumnya|mantan|pernah|terdahulu|dulu|sempat)\b"),
+    ),
+)
 
 
 class ExtractiveAnswerer:
@@ -132,8 +141,9 @@ class ExtractiveAnswerer:
         subject = identity_subject(query)
         if subject and unsupported_share(subject, language, self.searcher.vocabulary) > 0:
             return True  # "Who is the US President?": the article never names the office
-        if _FUTURE_QUESTION.search(query.lower()) and not _FUTURE_SENTENCE.search(best.sentence.text.lower()):
-            return True  # "When is the next meeting?" is not answered by a sentence about this one
+        for asks_about, would_say in _OTHER_TIME:
+            if asks_about.search(query.lower()) and not would_say.search(best.sentence.text.lower()):
+                return True
         unsupported = unsupported_share(query, language, self.searcher.vocabulary)
         return unsupported >= policy.max_unsupported_share and best.dense < policy.unsupported_confident_dense
 
