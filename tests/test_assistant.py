@@ -178,9 +178,11 @@ def test_who_is_a_named_person_answers_with_their_title(bot, question, role):
         ("Who is the US ambassador?", "Kamala Shirin Lakhdhir [1]."),
         ("Siapa Wamenkomdigi?", "Nezar Patria [1]."),
         ("Who is the commercial counselor?", "Eric Hsu [1]."),
+        ("Siapa yang mendampingi Menkomdigi dalam pertemuan itu?", "Nezar Patria, Mira Tayyiba dan Ismail [1]."),
     ],
 )
 def test_who_holds_an_office_names_only_its_holder(bot, question, names):
+    """An identity question ("Who is the …?"), unlike "Siapa yang mendampingi Menkomdigi?"."""
     assert bot.ask(question).brief == names
 
 
@@ -208,3 +210,11 @@ def test_summary_requests_quote_the_articles_lead(bot, question):
 def test_small_talk_gets_a_friendly_reply_without_citations(bot, question, reply):
     answer = bot.ask(question)
     assert answer.text.startswith(reply) and answer.citations == ()
+
+
+@pytest.mark.parametrize(
+    "question, names",
+    [("Siapa Menkomdigi?", "Meutya Hafid [1]."), ("Siapa yang menjadi Duta Besar AS?", "Kamala Shirin Lakhdhir [1].")],
+)
+def test_indonesian_identity_questions_name_the_office_holder(bot, question, names):
+    assert bot.ask(question).brief == names

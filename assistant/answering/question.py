@@ -119,7 +119,9 @@ def identity_subject(question: str) -> str | None:
     match = _IDENTITY.match(question)
     if not match:
         return None
-    subject = match.group("subject")
+    subject = re.sub(r"^(saja\s+)?yang\s+(menjadi|merupakan|adalah|menjabat(\s+sebagai)?)\s+", "", match.group("subject"), flags=re.IGNORECASE)
+    if re.match(r"(saja\s+)?yang\s", subject, re.IGNORECASE):  # "Siapa yang mendampingi…?" asks who did something
+        return None
     return subject if len(subject.split()) <= 6 else None
 
 

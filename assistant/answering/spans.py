@@ -174,19 +174,20 @@ def _holders_of_asked_office(question: str, people: list[tuple[str, str]]) -> tu
     if not terms:
         return ()
 
-    def title_words(title: str) -> set[str]:
+    def matches(term: list[list[str]], title: str) -> float:
+        """1 when the title writes the office word as asked, ½ when only a contraction's expansion has it
+        ("Menkomdigi" is the minister; "Wamenkomdigi" expands to "wakil menteri komunikasi digital")."""
         words = set(tokenize(title))
-        return words | {part for word in words for part in ABBREVIATIONS.get(word, "").split()}
-
-    def matches(term: list[list[str]], title: str) -> bool:
-        words = title_words(title)
-        return any(all(part in words for part in alternative) for alternative in term)
+        if any(all(part in words for part in alternative) for alternative in term):
+            return 1.0
+        expanded = {part for word in words for part in ABBREVIATIONS.get(word, "").split()}
+        return 0.5 if any(all(part in words | expanded for part in alternative) for alternative in term) else 0.0
 
     # Score each title by the office words it has, rarer words counting more (1 / how many titles
     # have them): "Sekjen Komdigi" is Mira Tayyiba's office ("Sekretaris Jenderal"), though the
     # minister's title also says "Komdigi".
-    weights = [1 / max(1, sum(matches(term, title) for title, _ in people)) for term in terms]
-    scores = {name: sum(w for term, w in zip(terms, weights) if matches(term, title)) for title, name in people}
+    weights = [1 / max(1, sum(matches(term, title) > 0 for title, _ in people)) for term in terms]
+    scores = {name: sum(w * matches(term, title) for term, w in zip(terms, weights)) for title, name in people}
     best = max(scores.values(), default=0)
     return tuple(name for name, score in scores.items() if best and score == best)
 
