@@ -23,7 +23,7 @@ ingest: install
 
 # Opens the terminal chat; without a terminal (CI, pipes) answers one sample question instead.
 run: ingest
-	@if [ -t 0 ]; then $(BIN)/assistant chat; else $(BIN)/assistant ask "Siapa yang ditemui Menkomdigi Meutya Hafid?"; fi
+	@if [ -t 0 ]; then $(BIN)/assistant chat; else $(BIN)/assistant ask "Siapa yang mendampingi Menkomdigi Meutya Hafid?"; fi
 
 test: install-dev
 	$(BIN)/python -m pytest -q
