@@ -37,7 +37,9 @@ class Assistant:
         embedder = make_embedder(settings.embedding, num_threads=settings.embedding_threads)
         index = SentenceIndex(settings, embedder)
         searcher = SentenceSearcher(index, index.snapshot(), mode=settings.retrieval)
-        return cls(settings, index, searcher)
+        assistant = cls(settings, index, searcher)
+        assistant.answerer  # noqa: B018 - built now so a bad ASSISTANT_LLM fails at start-up, not on the first question
+        return assistant
 
     @classmethod
     def from_path(cls, *sources: str, settings: Settings | None = None) -> Assistant:
