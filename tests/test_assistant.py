@@ -218,3 +218,11 @@ def test_small_talk_gets_a_friendly_reply_without_citations(bot, question, reply
 )
 def test_indonesian_identity_questions_name_the_office_holder(bot, question, names):
     assert bot.ask(question).brief == names
+
+
+def test_a_bad_llm_setting_fails_at_load_with_a_clear_error(seed_settings):
+    from assistant import Assistant
+    from assistant.errors import ConfigurationError
+
+    with pytest.raises(ConfigurationError, match="nosuchprovider"):
+        Assistant.load(seed_settings.model_copy(update={"llm": "nosuchprovider:some-model"}))
