@@ -1,10 +1,9 @@
 """The default answerer: extractive, deterministic, no model service.
 
 It picks the smallest set of sentences that answers the question (usually one), quotes them
-verbatim with `[n]` markers, points out the span that answers (a name, a date, a number, places),
-and abstains when the evidence is weak. The abstention rule combines signals measured on the eval
-suite (see README, "Answering"): the best dense score, its margin over the runner-up, and whether
-the best sentence carries the question's own key terms.
+verbatim with `[n]` markers, points out the span that answers (names, a title, a date, a number,
+places), and abstains when the evidence is weak (`should_abstain`; measured on the eval suite, see
+README, "Answering").
 """
 
 from __future__ import annotations
@@ -35,7 +34,9 @@ class AbstentionPolicy:
     """When to say "the article does not say". Measured on the eval's unanswerable questions (README).
 
     A single cosine threshold separates answerable from unanswerable questions badly (their best
-    scores overlap between 0.74 and 0.90), so three signals are combined:
+    scores overlap between 0.74 and 0.90), so `should_abstain` combines these with checks that need
+    no threshold: an office the article never names, and a question about another time than the
+    article's event.
     """
 
     min_dense: float = 0.74
@@ -70,6 +71,8 @@ class SelectionPolicy:
 
 
 LEAD_SENTENCES = 2
+"""A news article's lead: what a summary request gets."""
+
 # A question about another time than the article's event needs a sentence about that time: "When is
 # the next meeting?" is not answered by "the meeting took place on Monday", nor "What was his job
 # before?" by his current title. (question pattern, what a sentence about that time would contain)
