@@ -23,10 +23,17 @@ def main(argv: list[str] | None = None) -> int:
     if not getattr(args, "command", None):
         parser.print_help()
         return 2
+    from pydantic import ValidationError
+
     try:
         return int(args.handler(args) or 0)
     except AssistantError as exc:
         _console(stderr=True).print(f"[bold red]Error:[/] {_escape(str(exc))}")
+        return 1
+    except ValidationError as exc:  # a bad ASSISTANT_* value in the environment or .env
+        for error in exc.errors():
+            name = "ASSISTANT_" + "_".join(str(part) for part in error["loc"]).upper()
+            _console(stderr=True).print(f"[bold red]Error:[/] {name}: {_escape(error['msg'])}")
         return 1
     except KeyboardInterrupt:
         return 130

