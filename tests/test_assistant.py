@@ -226,3 +226,10 @@ def test_a_bad_llm_setting_fails_at_load_with_a_clear_error(seed_settings):
 
     with pytest.raises(ConfigurationError, match="nosuchprovider"):
         Assistant.load(seed_settings.model_copy(update={"llm": "nosuchprovider:some-model"}))
+
+
+def test_a_bad_setting_is_a_one_line_cli_error(seed_settings):
+    env = {"ASSISTANT_DATA_DIR": str(seed_settings.data_dir), "ASSISTANT_RETRIEVAL": "fancy", "HF_HUB_OFFLINE": "1", "PATH": ""}
+    out = subprocess.run([sys.executable, "-m", "assistant.cli", "ask", "hi"], capture_output=True, text=True, env=env, cwd=ROOT, timeout=120)
+    assert out.returncode == 1
+    assert "ASSISTANT_RETRIEVAL" in out.stderr and "Traceback" not in out.stderr
