@@ -207,3 +207,20 @@ def test_a_url_that_times_out_is_a_clear_error(fresh_settings, local_site, monke
     monkeypatch.setattr(sources, "URL_TIMEOUT_SECONDS", 0.5)
     with pytest.raises(SourceUnreachableError, match="slow.html"):
         ingest([f"{local_site}/slow.html"], settings=fresh_settings)
+
+
+def test_markdown_heading_is_the_title_and_markup_is_not_cited(fresh_settings, tmp_path):
+    article = tmp_path / "catatan-rapat.md"
+    article.write_text(
+        "# Rapat Kerja Komdigi\n\n"
+        "Menteri **Meutya Hafid** memimpin rapat kerja di [Jakarta](https://example.org/jakarta) pada Senin.\n\n"
+        "- Rapat membahas keamanan siber dan kecerdasan buatan.\n",
+        encoding="utf-8",
+    )
+    report = ingest([str(article)], settings=fresh_settings)
+    rows = _index(fresh_settings).snapshot().sentences
+    assert report.documents[0].title == "Rapat Kerja Komdigi"
+    assert [row.text for row in rows] == [
+        "Menteri Meutya Hafid memimpin rapat kerja di Jakarta pada Senin.",
+        "Rapat membahas keamanan siber dan kecerdasan buatan.",
+    ]
