@@ -63,6 +63,7 @@ def _parser() -> argparse.ArgumentParser:
         help="also run the other configurations (dense vs hybrid; all-MiniLM-L6-v2 if installed) side by side",
     )
     evaluate.add_argument("--dataset", help="dataset YAML (default: the bundled evals/dataset.yaml)")
+    evaluate.add_argument("--misses", action="store_true", help="list the cases answered wrongly")
     evaluate.set_defaults(handler=_eval)
 
     slack = commands.add_parser("slack", help="run the Slack bot")
@@ -140,7 +141,7 @@ def _chat(args) -> int:
 def _eval(args) -> int:
     from evals.runner import main as run_eval
 
-    return run_eval(json_path=args.json_path, compare=args.compare, dataset=args.dataset)
+    return run_eval(json_path=args.json_path, compare=args.compare, dataset=args.dataset, misses=args.misses)
 
 
 def _slack(args) -> int:

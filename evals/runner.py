@@ -208,7 +208,25 @@ def write_json(reports: list[Report], path: str) -> None:
     Path(path).write_text(json.dumps(payload, ensure_ascii=False, indent=2), encoding="utf-8")
 
 
-def main(json_path: str | None = None, compare: bool = False, dataset: str | None = None) -> int:
+def print_misses(report: Report, console) -> None:
+    """The cases the default configuration gets wrong, so a change can be judged by what it fixes."""
+    from rich.markup import escape
+    from rich.table import Table
+
+    table = Table(title=f"Misses ({report.config.name})", title_justify="left")
+    for column in ("case", "question", "expected", "got"):
+        table.add_column(column)
+    for r in report.results:
+        expected = ", ".join(g.split("#")[-1] for g in r.case.gold) or "abstain"
+        got = "abstain" if r.abstained else ", ".join(c.split("#")[-1] for c in r.cited)
+        wrong_answer = (r.abstained != (not r.case.answerable)) or (r.case.answerable and not set(r.cited) & set(r.case.gold))
+        if wrong_answer:
+            question = " / ".join([*r.case.history, r.case.question])
+            table.add_row(r.case.id, escape(question), expected, got)
+    console.print(table)
+
+
+def main(json_path: str | None = None, compare: bool = False, dataset: str | None = None, misses: bool = False) -> int:
     import importlib.util
 
     from rich.console import Console
@@ -224,6 +242,8 @@ def main(json_path: str | None = None, compare: bool = False, dataset: str | Non
         with console.status(f"evaluating {config.name} on {len(cases)} cases…"):
             reports.append(run(config, cases))
     print_reports(reports, console)
+    if misses:
+        print_misses(reports[0], console)
     if json_path:
         write_json(reports, json_path)
         console.print(f"[dim]per-question run written to {json_path}[/]")
