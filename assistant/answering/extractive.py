@@ -42,7 +42,7 @@ class AbstentionPolicy:
     min_dense: float = 0.74
     """Below this best cosine the question is off-topic (weather, football): abstain."""
     require_answer_type: bool = True
-    """A who/when/where/how-many question whose best sentence holds no name/date/place/number: abstain."""
+    """A when/where/how-many question whose best sentence holds no date/place/count: abstain."""
     max_unsupported_share: float = 0.75
     """Abstain when at least this share of the question's key terms never occur in the article ..."""
     unsupported_confident_dense: float = 0.90
@@ -69,6 +69,11 @@ class SelectionPolicy:
     """... if it carries question terms the best one lacks."""
     max_sentences: int = 3
 
+
+SPAN_REQUIRED = tuple(kind for kind in ANSWER_TYPES if kind != "who")
+"""Kinds whose best sentence must hold their span. "who" only for "Who is the …?": otherwise an
+agency ("kepada siapa…?") or a group ("bagi siapa?" → "masyarakat luas") answers it too, and the
+name finder sees only people."""
 
 LEAD_SENTENCES = 2
 """A news article's lead: what a summary request gets."""
@@ -138,7 +143,8 @@ class ExtractiveAnswerer:
         if best.dense < policy.min_dense:
             return True
         kind = question_type(query)
-        if policy.require_answer_type and kind in ANSWER_TYPES and not answer_spans(kind, query, best.sentence.text):
+        span_required = kind in SPAN_REQUIRED or (kind == "who" and identity_subject(query) is not None)
+        if policy.require_answer_type and span_required and not answer_spans(kind, query, best.sentence.text):
             return True
         language = detect_language(query)
         subject = identity_subject(query)
