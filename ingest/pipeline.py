@@ -14,6 +14,7 @@ import time
 from dataclasses import dataclass
 from datetime import datetime, timezone
 
+from assistant import __version__
 from assistant.embeddings import make_embedder
 from assistant.errors import IngestError
 from assistant.lexical import index_terms
@@ -66,14 +67,16 @@ def ingest(sources: list[str] | None = None, *, settings: Settings, progress: Pr
     else:
         current = index.new_manifest()
     previous = current["collection"]
-    old_records = index.records(previous) if previous else []
-    old_by_id = {row.sentence_id: (row, meta, embedding) for row, meta, embedding in old_records}
-
     documents = dict(current["documents"])
     for article in articles:
         documents[article.doc_id] = _document_entry(article)
     collection = index.version_name(_fingerprint(index.embedder.model_id, current, documents))
+    if collection == previous:  # the same articles again: nothing to read or write
+        unchanged = tuple(DocumentReport(a.doc_id, a.title, len(a.sentences), 0, 0, len(a.sentences)) for a in articles)
+        return IngestReport(unchanged, time.perf_counter() - started, collection, switched=False)
 
+    old_records = index.records(previous) if previous else []
+    old_by_id = {row.sentence_id: (row, meta, embedding) for row, meta, embedding in old_records}
     ingested = {article.doc_id for article in articles}
     reused = [(row.sentence_id, row.text, meta, embedding) for row, meta, embedding in old_records if row.doc_id not in ingested]
     to_embed = []
@@ -91,13 +94,10 @@ def ingest(sources: list[str] | None = None, *, settings: Settings, progress: Pr
         stale = [row for row, _, _ in old_records if row.doc_id == article.doc_id and row.position >= len(article.sentences)]
         reports.append(DocumentReport(article.doc_id, article.title, len(article.sentences), written, len(stale), len(article.sentences) - written))
 
-    if collection == previous:  # the same articles again: nothing to write
-        return IngestReport(tuple(reports), time.perf_counter() - started, collection, switched=False)
-
     if to_embed:
         progress.embedding(len(to_embed))
     index.write_version(collection, reused, to_embed, progress=progress.advance)
-    index.activate({**current, "documents": documents, "collection": collection, "package_version": index.new_manifest()["package_version"]})
+    index.activate({**current, "documents": documents, "collection": collection, "package_version": __version__})
     index.collect_garbage(collection, previous)
     return IngestReport(tuple(reports), time.perf_counter() - started, collection, switched=True)
 
