@@ -69,9 +69,7 @@ def _role_of_named_person(question: str, sentence: str, asked: set[str]) -> tupl
 
     for match in _NAME.finditer(sentence):
         words = match.group().split()
-        split_at = 0
-        while split_at < len(words) and words[split_at].lower().strip(",;") in _NOT_PERSON:
-            split_at += 1
+        split_at = _title_length(words)
         name_words = {word.lower() for word in words[split_at:]}
         if split_at == 0 or split_at == len(words) or not name_words & asked:
             continue
@@ -119,6 +117,14 @@ def _counts(question: str, sentence: str, asked: set[str]) -> tuple[str, ...]:
     return () if known else (numbers[0].group(),)
 
 
+def _title_length(words: list[str]) -> int:
+    """How many of a capitalised run's leading words are a title or institution, not the name."""
+    split_at = 0
+    while split_at < len(words) and words[split_at].lower().strip(",;") in _NOT_PERSON:
+        split_at += 1
+    return split_at
+
+
 def _people(question: str, sentence: str, asked: set[str]) -> tuple[str, ...]:
     """Names of people in the sentence that answer a who-question.
 
@@ -130,9 +136,7 @@ def _people(question: str, sentence: str, asked: set[str]) -> tuple[str, ...]:
     previous_end = 0
     for match in _NAME.finditer(sentence):
         words = match.group().split()
-        split_at = 0
-        while split_at < len(words) and words[split_at].lower().strip(",;") in _NOT_PERSON:
-            split_at += 1
+        split_at = _title_length(words)
         if split_at == len(words):
             continue
         name = " ".join(words[split_at:])
