@@ -63,7 +63,9 @@ def _parser() -> argparse.ArgumentParser:
         help="also run the other configurations (dense vs hybrid; all-MiniLM-L6-v2 if installed) side by side",
     )
     evaluate.add_argument("--dataset", help="dataset YAML (default: the bundled evals/dataset.yaml)")
-    evaluate.add_argument("--misses", action="store_true", help="list the cases answered wrongly")
+    evaluate.add_argument("--misses", action="store_true", help="list the cases answered wrongly (leave-one-article-out)")
+    evaluate.add_argument("--markdown", action="store_true", help="print the quality tables as Markdown (for docs/quality.md)")
+    evaluate.add_argument("--fit", action="store_true", help="refit the answerability model on every article and save it")
     evaluate.set_defaults(handler=_eval)
 
     slack = commands.add_parser("slack", help="run the Slack bot")
@@ -141,7 +143,7 @@ def _chat(args) -> int:
 def _eval(args) -> int:
     from evals.runner import main as run_eval
 
-    return run_eval(json_path=args.json_path, compare=args.compare, dataset=args.dataset, misses=args.misses)
+    return run_eval(json_path=args.json_path, compare=args.compare, dataset=args.dataset, misses=args.misses, as_markdown=args.markdown, fit=args.fit)
 
 
 def _slack(args) -> int:

@@ -93,7 +93,6 @@ def worker_project(root: Path) -> dict:
 
     from assistant import Assistant
     from assistant.answering import build_answerer  # noqa: F401
-    from assistant.answering.question import contextualise
     from assistant.embeddings import make_embedder
     from assistant.settings import Settings
     from assistant.store import SentenceIndex
@@ -131,7 +130,7 @@ def worker_project(root: Path) -> dict:
         started = time.perf_counter()
         answer = bot.ask(case.question, history=list(case.history))
         ms = (time.perf_counter() - started) * 1000
-        top = bot.retrieve(contextualise(case.question, list(case.history)), k=1)
+        top = bot.retrieve(case.question, k=1, history=list(case.history))
         cited = [c.sentence_id for c in answer.citations]
         per_case.append(
             {

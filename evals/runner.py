@@ -1,26 +1,35 @@
-"""Run the eval suite: ingest into a temporary index, retrieve and answer every case, report.
+"""Run the eval suite: every article in its own temporary index, every case retrieved and answered.
 
-Retrieval metrics come from trec_eval (pytrec_eval): success@1 (hit@1), success@3, reciprocal
-rank, nDCG@5 and recall@5. Answer metrics are counted here, defined in `score_answers`.
-Follow-up cases are retrieved with their history, exactly as `Assistant.ask` does.
+Retrieval metrics come from trec_eval (pytrec_eval): success@1 (hit@1), success@3, reciprocal rank,
+nDCG@5 and recall@5. Answer metrics are counted here (`score_answers`).
+
+The answerability model decides whether to answer. Its signals do not depend on the model, so each
+case is assessed once and decided twice: by the shipped model (fitted on every article: *in-sample*)
+and by a model fitted on every article but the case's own (*leave-one-article-out*, the number that
+says how the assistant does on an article it has never seen).
 """
 
 from __future__ import annotations
 
 import json
+import shutil
 import tempfile
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from assistant.answering.answerability import AnswerabilityModel
+from assistant.answering.extractive import ExtractiveAnswerer, compose
 from assistant.core import Assistant
+from assistant.query import Query
 from assistant.settings import DEFAULT_EMBEDDING, Settings
-from evals.dataset import Case, load_dataset
+from evals.dataset import ArticleCases, Case, load_suite
 
 RETRIEVAL_MEASURES = {"success.1,3", "recip_rank", "ndcg_cut.5", "recall.5"}
 RETRIEVAL_COLUMNS = {"hit@1": "success_1", "hit@3": "success_3", "MRR": "recip_rank", "nDCG@5": "ndcg_cut_5", "recall@5": "recall_5"}
-ANSWER_COLUMNS = ("answered", "abstain P", "abstain R", "cite P", "cite R", "span")
-GROUPS = ("all", "id", "en", "followup")
+ANSWER_COLUMNS = ("answered", "gold cited", "abstain P", "abstain R", "cite P", "span")
+PAIRS = ("id→id", "en→id", "id→en", "en→en")
 
 
 @dataclass(frozen=True)
@@ -31,114 +40,185 @@ class Config:
 
 
 DEFAULT_CONFIG = Config("e5 hybrid")
-COMPARE_CONFIGS = (Config("e5 dense", retrieval="dense"), Config("MiniLM hybrid", "sentence-transformers:all-MiniLM-L6-v2"), Config("MiniLM dense", "sentence-transformers:all-MiniLM-L6-v2", "dense"))
+COMPARE_CONFIGS = (
+    Config("e5 dense", retrieval="dense"),
+    Config("MiniLM hybrid", "sentence-transformers:all-MiniLM-L6-v2"),
+    Config("MiniLM dense", "sentence-transformers:all-MiniLM-L6-v2", "dense"),
+)
 
 
 @dataclass
 class CaseResult:
     case: Case
     ranking: list[str]
-    abstained: bool
     cited: list[str]
+    """What an answer would cite (empty when there was nothing to cite)."""
     highlights: list[str]
     answer: str
+    signals: dict[str, float] | None
+    """The answerability signals; None when no model decides (bad input, small talk, summaries)."""
+    forced_abstain: bool
     seconds: float
+    abstained: bool = False
+    loao_abstained: bool = False
 
 
 @dataclass
 class Report:
     config: Config
-    retrieval: dict[str, dict[str, float]] = field(default_factory=dict)
-    answers: dict[str, dict[str, float]] = field(default_factory=dict)
     results: list[CaseResult] = field(default_factory=list)
-    counts: dict[str, int] = field(default_factory=dict)
     seconds: float = 0.0
 
+    def groups(self) -> dict[str, list[CaseResult]]:
+        groups: dict[str, list[CaseResult]] = {"all": list(self.results)}
+        for pair in PAIRS:
+            groups[pair] = [r for r in self.results if r.case.pair == pair]
+        groups["followup"] = [r for r in self.results if r.case.kind == "followup"]
+        for doc_id in dict.fromkeys(r.case.doc_id for r in self.results):
+            groups[doc_id] = [r for r in self.results if r.case.doc_id == doc_id]
+        return groups
 
-def run(config: Config = DEFAULT_CONFIG, cases: list[Case] | None = None, sources: list[str] | None = None, bot: Assistant | None = None) -> Report:
-    """Evaluate one configuration on a fresh temporary index (or on `bot`, if given)."""
-    cases = cases if cases is not None else load_dataset()
+    def retrieval(self, group: str) -> dict[str, float]:
+        return score_retrieval(self.groups()[group])
+
+    def answers(self, group: str, held_out: bool = True) -> dict[str, float]:
+        return score_answers(self.groups()[group], held_out=held_out)
+
+
+def run(config: Config = DEFAULT_CONFIG, articles: Sequence[ArticleCases] | None = None, dataset: str | None = None, progress=None) -> Report:
+    """Evaluate one configuration: each article in a fresh temporary index; decide in-sample and LOAO."""
+    articles = list(articles) if articles is not None else load_suite(dataset)
     started = time.perf_counter()
-    if bot is None:
+    data_dir = Path(tempfile.mkdtemp(prefix="assistant-eval-"))
+    results: list[CaseResult] = []
+    try:
         from ingest import ingest
 
-        data_dir = Path(tempfile.mkdtemp(prefix="assistant-eval-"))
-        settings = Settings(data_dir=data_dir, embedding=config.embedding, retrieval=config.retrieval, llm=None, chroma_url=None)
-        ingest(sources or ["seeds"], settings=settings)
-        bot = Assistant.load(settings)
-    results = [_run_case(bot, case) for case in cases]
-    report = Report(config=config, results=results, seconds=time.perf_counter() - started)
-    report.retrieval = score_retrieval(results)
-    report.answers = score_answers(results)
-    report.counts = {group: sum(1 for r in results if _in_group(r.case, group)) for group in GROUPS}
-    return report
+        for number, article in enumerate(articles):
+            if progress:
+                progress(article.doc_id)
+            settings = Settings(data_dir=data_dir, embedding=config.embedding, retrieval=config.retrieval, llm=None, chroma_url=None, collection=f"eval_{number}")
+            ingest([str(article.source)], settings=settings)
+            bot = Assistant.load(settings)
+            answerer = bot.answerer
+            assert isinstance(answerer, ExtractiveAnswerer)
+            results += [_run_case(bot, answerer, case) for case in article.cases]
+    finally:
+        shutil.rmtree(data_dir, ignore_errors=True)
+    decide(results, AnswerabilityModel.load())
+    return Report(config=config, results=results, seconds=time.perf_counter() - started)
 
 
-def _run_case(bot: Assistant, case: Case) -> CaseResult:
+def _run_case(bot: Assistant, answerer: ExtractiveAnswerer, case: Case) -> CaseResult:
     started = time.perf_counter()
-    ranking = [hit.sentence_id for hit in bot.retrieve(case.question, k=10, history=list(case.history))]
-    answer = bot.ask(case.question, history=list(case.history))
+    query = Query.parse(case.question, case.history, bot.searcher.lexicon)
+    ranking = [hit.sentence_id for hit in bot.retrieve(query, k=10)]
+    early = answerer.early_reply(query)
+    if early is not None or query.summary:
+        answer = early or answerer.summarise(query)
+        return CaseResult(
+            case, ranking, [c.sentence_id for c in answer.citations], _spans(answer), answer.text, None, answer.abstained, time.perf_counter() - started
+        )
+    assessment = answerer.assess(query)
+    if assessment is None:
+        return CaseResult(case, ranking, [], [], "", None, True, time.perf_counter() - started)
+    answer = compose(query, assessment.chosen, bot.searcher, answerer=answerer.name)
     return CaseResult(
-        case=case,
-        ranking=ranking,
-        abstained=answer.abstained,
-        cited=[c.sentence_id for c in answer.citations],
-        highlights=[span for c in answer.citations for span in c.highlights],
-        answer=answer.text,
-        seconds=time.perf_counter() - started,
+        case, ranking, [c.sentence_id for c in answer.citations], _spans(answer), answer.text, assessment.signals, False, time.perf_counter() - started
     )
 
 
-def _in_group(case: Case, group: str) -> bool:
-    if group == "all":
-        return True
-    if group == "followup":
-        return case.kind == "followup"
-    return case.lang == group
+def _spans(answer) -> list[str]:
+    return [span for citation in answer.citations for span in citation.highlights]
 
 
-def score_retrieval(results: list[CaseResult]) -> dict[str, dict[str, float]]:
-    """trec_eval measures over answerable cases, averaged per group."""
+# -- deciding: in-sample and leave-one-article-out ---------------------------------------------------
+
+
+def training_rows(results: Sequence[CaseResult]) -> tuple[list[dict[str, float]], list[bool]]:
+    rows = [r for r in results if r.signals is not None]
+    return [r.signals for r in rows], [r.case.answerable for r in rows]  # type: ignore[misc]
+
+
+MIN_ANSWERED = 0.90
+"""The issue's answer-rate target: the threshold may refuse at most this share of answerable questions."""
+
+
+def fit_model(results: Sequence[CaseResult], fitted_on: dict | None = None) -> AnswerabilityModel:
+    """Fit the answerability model on these cases, then choose its threshold: the one that refuses the
+    most unanswerable questions while still answering ≥ 90 % of the answerable ones (on these cases).
+    The signals separate near misses from answerable questions only partly (see docs/quality.md), so
+    the threshold decides which error to make; answering with a cited, quoted sentence is the one a
+    reader can check, a refusal of an answerable question is not."""
+    rows, labels = training_rows(results)
+    model = AnswerabilityModel.fit(rows, labels, fitted_on=fitted_on)
+    probabilities = [model.probability(row) for row in rows]
+    answerable = [p for p, label in zip(probabilities, labels) if label]
+    unanswerable = [p for p, label in zip(probabilities, labels) if not label]
+    threshold = 0.0
+    best = -1.0
+    for candidate in sorted(set(probabilities)):
+        answered = sum(p >= candidate for p in answerable) / max(1, len(answerable))
+        refused = sum(p < candidate for p in unanswerable) / max(1, len(unanswerable))
+        if answered >= MIN_ANSWERED and answered + refused > best:
+            best, threshold = answered + refused, candidate
+    return AnswerabilityModel(model.weights, model.bias, model.means, model.scales, threshold, fitted_on)
+
+
+def decide(results: list[CaseResult], shipped: AnswerabilityModel) -> None:
+    """Set `abstained` (the shipped model) and `loao_abstained` (a model fitted without the case's article)."""
+    for r in results:
+        r.abstained = r.forced_abstain or (r.signals is not None and not shipped.answerable(r.signals))
+    for doc_id in dict.fromkeys(r.case.doc_id for r in results):
+        held_out = fit_model([r for r in results if r.case.doc_id != doc_id])
+        for r in results:
+            if r.case.doc_id == doc_id:
+                r.loao_abstained = r.forced_abstain or (r.signals is not None and not held_out.answerable(r.signals))
+
+
+# -- scoring ---------------------------------------------------------------------------------------
+
+
+def score_retrieval(results: Sequence[CaseResult]) -> dict[str, float]:
+    """trec_eval measures over the answerable cases, averaged."""
     import pytrec_eval
 
     answerable = [r for r in results if r.case.answerable]
+    if not answerable:
+        return {column: float("nan") for column in RETRIEVAL_COLUMNS}
     qrels = {r.case.id: {sentence_id: 1 for sentence_id in r.case.gold} for r in answerable}
     # Scores from ranks, so trec_eval's tie-breaking cannot reorder our ranking.
     run_ = {r.case.id: {sentence_id: 1.0 / (rank + 1) for rank, sentence_id in enumerate(r.ranking)} or {"none": 0.0} for r in answerable}
     per_query = pytrec_eval.RelevanceEvaluator(qrels, RETRIEVAL_MEASURES).evaluate(run_)
-    table = {}
-    for group in GROUPS:
-        ids = [r.case.id for r in answerable if _in_group(r.case, group)]
-        table[group] = {column: _mean(per_query[i][measure] for i in ids) for column, measure in RETRIEVAL_COLUMNS.items()}
-    return table
+    return {column: _mean(per_query[r.case.id][measure] for r in answerable) for column, measure in RETRIEVAL_COLUMNS.items()}
 
 
-def score_answers(results: list[CaseResult]) -> dict[str, dict[str, float]]:
-    """Answer metrics per group.
+def score_answers(results: Sequence[CaseResult], held_out: bool = True) -> dict[str, float]:
+    """Answer metrics, with the leave-one-article-out decisions (or the shipped model's):
 
     - answered: share of answerable cases answered (not abstained);
+    - gold cited: share of answerable cases answered with at least one gold sentence cited;
     - abstain P / R: of abstentions, the share on unanswerable cases / of unanswerable cases, the share abstained;
     - cite P: over answered answerable cases, mean share of citations that are gold;
-    - cite R: over all answerable cases, mean share of gold sentences cited (an abstention cites none);
-    - span: over cases with expected spans, share whose answer text contains every one of them.
+    - span: over answered cases with expected spans, share whose answer contains every one of them.
     """
-    table = {}
-    for group in GROUPS:
-        rows = [r for r in results if _in_group(r.case, group)]
-        answerable = [r for r in rows if r.case.answerable]
-        unanswerable = [r for r in rows if not r.case.answerable]
-        answered = [r for r in answerable if not r.abstained]
-        abstentions = [r for r in rows if r.abstained]
-        with_spans = [r for r in answered if r.case.expect]
-        table[group] = {
-            "answered": _ratio(len(answered), len(answerable)),
-            "abstain P": _ratio(sum(not r.case.answerable for r in abstentions), len(abstentions)),
-            "abstain R": _ratio(sum(r.abstained for r in unanswerable), len(unanswerable)),
-            "cite P": _mean(_ratio(len(set(r.cited) & set(r.case.gold)), len(r.cited)) for r in answered),
-            "cite R": _mean(_ratio(len(set(r.cited) & set(r.case.gold)), len(r.case.gold)) for r in answerable),
-            "span": _mean(float(all(e in r.answer for e in r.case.expect)) for r in with_spans),
-        }
-    return table
+
+    def abstained(r: CaseResult) -> bool:
+        return r.loao_abstained if held_out else r.abstained
+
+    answerable = [r for r in results if r.case.answerable]
+    unanswerable = [r for r in results if not r.case.answerable]
+    answered = [r for r in answerable if not abstained(r)]
+    abstentions = [r for r in results if abstained(r)]
+    with_spans = [r for r in answered if r.case.expect]
+    return {
+        "answered": _ratio(len(answered), len(answerable)),
+        "gold cited": _ratio(sum(bool(set(r.cited) & set(r.case.gold)) for r in answered), len(answerable)),
+        "abstain P": _ratio(sum(not r.case.answerable for r in abstentions), len(abstentions)),
+        "abstain R": _ratio(sum(abstained(r) for r in unanswerable), len(unanswerable)),
+        "cite P": _mean(_ratio(len(set(r.cited) & set(r.case.gold)), len(r.cited)) for r in answered),
+        "span": _mean(float(all(e in r.answer for e in r.case.expect)) for r in with_spans),
+    }
 
 
 def _mean(values) -> float:
@@ -153,98 +233,133 @@ def _ratio(part: float, whole: float) -> float:
 # -- reporting ---------------------------------------------------------------------------------
 
 
-def print_reports(reports: list[Report], console=None) -> None:
-    from rich.console import Console
-    from rich.table import Table
-
-    console = console or Console(highlight=False)
-    for title, columns, attribute in (("Retrieval", list(RETRIEVAL_COLUMNS), "retrieval"), ("Answers", list(ANSWER_COLUMNS), "answers")):
-        table = Table(title=title, title_justify="left")
-        table.add_column("config")
-        table.add_column("group")
-        table.add_column("n", justify="right")
-        for column in columns:
-            table.add_column(column, justify="right")
-        for report in reports:
-            metrics = getattr(report, attribute)
-            for group in GROUPS:
-                name = f"[bold]{report.config.name}[/]" if group == "all" else ""
-                table.add_row(name, group, str(report.counts[group]), *(_fmt(metrics[group][column]) for column in columns))
-        console.print(table)
-    for report in reports:
-        per_question_ms = 1000 * _mean(r.seconds for r in report.results)
-        console.print(f"[dim]{report.config.name}: {len(report.results)} cases in {report.seconds:.1f}s ({per_question_ms:.0f} ms per case, retrieve + ask)[/]")
-
-
 def _fmt(value: float) -> str:
     return "–" if value != value else f"{value:.3f}"
 
 
-def write_json(reports: list[Report], path: str) -> None:
-    payload = [
-        {
-            "config": report.config.__dict__,
-            "retrieval": report.retrieval,
-            "answers": report.answers,
-            "cases": [
-                {
-                    "id": r.case.id,
-                    "lang": r.case.lang,
-                    "kind": r.case.kind,
-                    "question": r.case.question,
-                    "history": list(r.case.history),
-                    "gold": list(r.case.gold),
-                    "ranking": r.ranking,
-                    "abstained": r.abstained,
-                    "cited": r.cited,
-                    "answer": r.answer,
-                    "seconds": round(r.seconds, 4),
-                }
-                for r in report.results
-            ],
-        }
-        for report in reports
-    ]
+def table_rows(report: Report, groups: Sequence[str]) -> list[list[str]]:
+    """One row per group: n, hit@1, MRR, then each answer metric as in-sample / leave-one-article-out."""
+    all_groups = report.groups()
+    rows = []
+    for group in groups:
+        results = all_groups[group]
+        retrieval = score_retrieval(results)
+        in_sample = score_answers(results, held_out=False)
+        loao = score_answers(results, held_out=True)
+        rows.append(
+            [group, str(len(results)), _fmt(retrieval["hit@1"]), _fmt(retrieval["hit@3"])]
+            + [f"{_fmt(in_sample[column])} / {_fmt(loao[column])}" for column in ANSWER_COLUMNS]
+        )
+    return rows
+
+
+HEADER = ["group", "n", "hit@1", "hit@3", *[f"{column} (in / LOAO)" for column in ANSWER_COLUMNS]]
+
+
+def print_report(report: Report, console=None) -> None:
+    from rich.console import Console
+    from rich.table import Table
+
+    console = console or Console(highlight=False)
+    articles = [group for group in report.groups() if group not in ("all", "followup", *PAIRS)]
+    for title, groups in (("By language pair (question→article)", ["all", *PAIRS, "followup"]), ("By article", articles)):
+        table = Table(title=f"{title} — {report.config.name}", title_justify="left")
+        for column in HEADER:
+            table.add_column(column, justify="left" if column == "group" else "right")
+        for row in table_rows(report, groups):
+            table.add_row(*row)
+        console.print(table)
+    per_case_ms = 1000 * _mean(r.seconds for r in report.results)
+    console.print(f"[dim]{len(report.results)} cases on {len(articles)} articles in {report.seconds:.1f}s ({per_case_ms:.0f} ms per case)[/]")
+
+
+def markdown(report: Report) -> str:
+    """The quality tables as Markdown, for docs (regenerated by `assistant eval --markdown`)."""
+    articles = [group for group in report.groups() if group not in ("all", "followup", *PAIRS)]
+    lines = []
+    for groups in (["all", *PAIRS, "followup"], articles):
+        lines.append("| " + " | ".join(HEADER) + " |")
+        lines.append("|" + "|".join("---" for _ in HEADER) + "|")
+        lines += ["| " + " | ".join(row) + " |" for row in table_rows(report, groups)]
+        lines.append("")
+    return "\n".join(lines)
+
+
+def write_json(report: Report, path: str) -> None:
+    payload = {
+        "config": report.config.__dict__,
+        "cases": [
+            {
+                "id": r.case.id,
+                "doc_id": r.case.doc_id,
+                "pair": r.case.pair,
+                "kind": r.case.kind,
+                "question": r.case.question,
+                "history": list(r.case.history),
+                "gold": list(r.case.gold),
+                "ranking": r.ranking,
+                "abstained": r.abstained,
+                "loao_abstained": r.loao_abstained,
+                "cited": r.cited,
+                "answer": r.answer,
+                "signals": r.signals,
+            }
+            for r in report.results
+        ],
+    }
     Path(path).write_text(json.dumps(payload, ensure_ascii=False, indent=2), encoding="utf-8")
 
 
 def print_misses(report: Report, console) -> None:
-    """The cases the default configuration gets wrong, so a change can be judged by what it fixes."""
+    """The cases answered wrongly (leave-one-article-out), so a change can be judged by what it fixes."""
     from rich.markup import escape
     from rich.table import Table
 
-    table = Table(title=f"Misses ({report.config.name})", title_justify="left")
+    table = Table(title=f"Misses ({report.config.name}, leave-one-article-out)", title_justify="left")
     for column in ("case", "question", "expected", "got"):
         table.add_column(column)
     for r in report.results:
         expected = ", ".join(g.split("#")[-1] for g in r.case.gold) or "abstain"
-        got = "abstain" if r.abstained else ", ".join(c.split("#")[-1] for c in r.cited)
-        wrong_answer = (r.abstained != (not r.case.answerable)) or (r.case.answerable and not set(r.cited) & set(r.case.gold))
-        if wrong_answer:
-            question = " / ".join([*r.case.history, r.case.question])
-            table.add_row(r.case.id, escape(question), expected, got)
+        got = "abstain" if r.loao_abstained else ", ".join(c.split("#")[-1] for c in r.cited)
+        wrong = (r.loao_abstained != (not r.case.answerable)) or (r.case.answerable and not set(r.cited) & set(r.case.gold))
+        if wrong:
+            table.add_row(r.case.id, escape(" / ".join([*r.case.history, r.case.question])), expected, got)
     console.print(table)
 
 
-def main(json_path: str | None = None, compare: bool = False, dataset: str | None = None, misses: bool = False) -> int:
+def main(
+    json_path: str | None = None, dataset: str | None = None, misses: bool = False, as_markdown: bool = False, fit: bool = False, compare: bool = False
+) -> int:
     import importlib.util
 
     from rich.console import Console
 
-    console = Console(highlight=False)
-    cases = load_dataset(dataset)
-    configs = [DEFAULT_CONFIG]
-    if compare:
-        has_st = importlib.util.find_spec("sentence_transformers") is not None
-        configs += [c for c in COMPARE_CONFIGS if has_st or not c.embedding.startswith("sentence-transformers")]
-    reports = []
-    for config in configs:
-        with console.status(f"evaluating {config.name} on {len(cases)} cases…"):
-            reports.append(run(config, cases))
-    print_reports(reports, console)
+    console = Console(highlight=False, stderr=as_markdown)
+    articles = load_suite(dataset)
+    with console.status("evaluating…") as status:
+        report = run(DEFAULT_CONFIG, articles, progress=lambda doc_id: status.update(f"evaluating {DEFAULT_CONFIG.name}: {doc_id}…"))
+        others = []
+        if compare:
+            has_st = importlib.util.find_spec("sentence_transformers") is not None
+            for config in COMPARE_CONFIGS:
+                if has_st or not config.embedding.startswith("sentence-transformers"):
+                    others.append(run(config, articles, progress=lambda doc_id, name=config.name: status.update(f"evaluating {name}: {doc_id}…")))
+    if fit:
+        from assistant.answering.answerability import MODEL_PATH
+
+        fitted = fit_model(report.results, fitted_on={"articles": len(articles), "cases": len(training_rows(report.results)[0])})
+        MODEL_PATH.write_text(fitted.to_json(), encoding="utf-8")
+        decide(report.results, fitted)
+        console.print(f"[green]answerability model refitted on {len(articles)} articles → {MODEL_PATH}[/]")
+    if as_markdown:
+        print(markdown(report))
+        return 0
+    print_report(report, console)
+    for other in others:
+        print_report(other, console)
     if misses:
-        print_misses(reports[0], console)
+        print_misses(report, console)
     if json_path:
-        write_json(reports, json_path)
+        write_json(report, json_path)
         console.print(f"[dim]per-question run written to {json_path}[/]")
     return 0

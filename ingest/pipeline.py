@@ -9,6 +9,7 @@ are copied, not recomputed.
 from __future__ import annotations
 
 import hashlib
+import re
 import json
 import time
 from dataclasses import dataclass
@@ -17,7 +18,9 @@ from datetime import datetime, timezone
 from assistant import __version__
 from assistant.embeddings import make_embedder
 from assistant.errors import IngestError
-from assistant.lexical import index_terms
+from assistant.lexicon import Lexicon, default_lexicon
+from assistant.query import detect_language
+from assistant.spans import places
 from assistant.settings import Settings
 from assistant.store import SentenceIndex, check_embedder
 from ingest.article import Article, Sentence
@@ -68,9 +71,10 @@ def ingest(sources: list[str] | None = None, *, settings: Settings, progress: Pr
         current = index.new_manifest()
     previous = current["collection"]
     documents = dict(current["documents"])
+    lexicon = default_lexicon()
     for article in articles:
-        documents[article.doc_id] = _document_entry(article)
-    collection = index.version_name(_fingerprint(index.embedder.model_id, current, documents))
+        documents[article.doc_id] = _document_entry(article, lexicon, previous_entry=current["documents"].get(article.doc_id))
+    collection = index.version_name(_fingerprint(index.embedder.model_id, current, documents, lexicon.digest))
     if collection == previous:  # the same articles again: nothing to read or write
         unchanged = tuple(DocumentReport(a.doc_id, a.title, len(a.sentences), 0, 0, len(a.sentences)) for a in articles)
         return IngestReport(unchanged, time.perf_counter() - started, collection, switched=False)
@@ -78,13 +82,18 @@ def ingest(sources: list[str] | None = None, *, settings: Settings, progress: Pr
     old_records = index.records(previous) if previous else []
     old_by_id = {row.sentence_id: (row, meta, embedding) for row, meta, embedding in old_records}
     ingested = {article.doc_id for article in articles}
-    reused = [(row.sentence_id, row.text, meta, embedding) for row, meta, embedding in old_records if row.doc_id not in ingested]
+    # Other articles' records are copied with their terms recomputed: the lexicon may have changed.
+    reused = [
+        (row.sentence_id, row.text, {**meta, "stems": " ".join(lexicon.sentence_terms(row.text))}, embedding)
+        for row, meta, embedding in old_records
+        if row.doc_id not in ingested
+    ]
     to_embed = []
     reports = []
     for article in articles:
         written = 0
         for sentence in article.sentences:
-            meta = _metadata(article, sentence)
+            meta = _metadata(article, sentence, lexicon)
             old = old_by_id.get(sentence.sentence_id)
             if old and old[0].text == sentence.text:  # same words: same embedding
                 reused.append((sentence.sentence_id, sentence.text, meta, old[2]))
@@ -97,7 +106,11 @@ def ingest(sources: list[str] | None = None, *, settings: Settings, progress: Pr
     if to_embed:
         progress.embedding(len(to_embed))
     index.write_version(collection, reused, to_embed, progress=progress.advance)
-    index.activate({**current, "documents": documents, "collection": collection, "package_version": __version__})
+    uncalibrated = [doc_id for doc_id, entry in documents.items() if "offtopic" not in entry]
+    for doc_id, calibration in index.offtopic_calibration(collection, uncalibrated).items():
+        documents[doc_id] = {**documents[doc_id], "offtopic": calibration}
+    manifest = {**current, "documents": documents, "collection": collection, "package_version": __version__, "lexicon": lexicon.digest}
+    index.activate(manifest)
     index.collect_garbage(collection, previous)
     return IngestReport(tuple(reports), time.perf_counter() - started, collection, switched=True)
 
@@ -115,28 +128,47 @@ def _read_all(sources: list[str], progress: Progress) -> list[Article]:
     return list(articles.values())
 
 
-def _document_entry(article: Article) -> dict:
-    return {
+def _document_entry(article: Article, lexicon: Lexicon, previous_entry: dict | None) -> dict:
+    """The manifest's entry for one article. Its off-topic calibration (see `SentenceIndex.offtopic_calibration`)
+    is kept while its text is unchanged."""
+    entry = {
         "title": article.title,
         "source": article.source,
         "sha256": article.content_hash,
         "sentences": len(article.sentences),
         "related_headlines": list(article.related_headlines),
         "ingested_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+        "language": detect_language(article.text, lexicon, fallback="other"),
+        # What the article tells about itself: the places it names ("di Sigi", "in Hanoi", its
+        # dateline), so "Kedutaan Besar AS Jakarta Eric Hsu" splits into a title and a name.
+        "places": article_places(article, lexicon),
     }
+    if previous_entry and previous_entry.get("sha256") == entry["sha256"] and "offtopic" in previous_entry:
+        entry["offtopic"] = previous_entry["offtopic"]
+    return entry
 
 
-def _fingerprint(model_id: str, manifest: dict, documents: dict) -> str:
-    """Names a version by what it holds: same embedder, splitter and documents → same version."""
+def article_places(article: Article, lexicon: Lexicon) -> list[str]:
+    words = {word.lower() for sentence in article.sentences for place in places(sentence.text, lexicon) for word in place.replace(",", " ").split()}
+    dateline = re.match(r"^\s*([A-Z][\w'’-]*(?:\s+[A-Z][\w'’-]*)*)\s*(?:,|\()", article.sentences[0].text) if article.sentences else None
+    if dateline:
+        words |= {word.lower() for word in dateline.group(1).split()}
+    return sorted(word for word in words if not lexicon.is_stopword(word) and word not in lexicon.calendar)
+
+
+def _fingerprint(model_id: str, manifest: dict, documents: dict, lexicon_digest: str) -> str:
+    """Names a version by what it holds: same embedder, splitter, language data and documents → same
+    version. A changed word list re-stems every article on the next ingest."""
     content = {
         "embedding": model_id,
+        "lexicon": lexicon_digest,
         "splitter": manifest["splitter"],
         "documents": {doc_id: [doc["sha256"], doc["source"], doc["title"]] for doc_id, doc in sorted(documents.items())},
     }
     return hashlib.sha256(json.dumps(content, sort_keys=True).encode()).hexdigest()[:12]
 
 
-def _metadata(article: Article, sentence: Sentence) -> dict:
+def _metadata(article: Article, sentence: Sentence, lexicon: Lexicon) -> dict:
     return {
         "doc_id": article.doc_id,
         "position": sentence.position,
@@ -145,5 +177,5 @@ def _metadata(article: Article, sentence: Sentence) -> dict:
         "title": article.title,
         "source": article.source,
         "context": sentence.context,
-        "stems": " ".join(index_terms(sentence.text)),
+        "stems": " ".join(lexicon.sentence_terms(sentence.text)),
     }

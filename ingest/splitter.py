@@ -16,10 +16,15 @@ from dataclasses import dataclass
 # Abbreviations after which a sentence never ends: they always introduce a name or a number.
 NON_TERMINAL_ABBREVIATIONS = frozenset(
     """
-    dr drs dra ir prof h hj kh st sdr sdri tn ny nn bpk yth no nomor jl jln kol letjen mayjen brigjen
-    jend kapt kompol akbp aiptu bripka mr mrs ms vs hlm tel telp kec kab kel prov gg rt rw
+    dr drs dra ir prof h hj kh st sdr sdri tn ny nn bpk yth jl jln kol letjen mayjen brigjen
+    jend kapt kompol akbp aiptu bripka mr mrs ms vs tel telp kec kab kel prov gg
     """.split()
 )
+# Abbreviations that precede a number ("No. 5", "RT. 03") but can also end a sentence ("… tersebar di
+# 5 RT. Warga …"): a sentence goes on after them only when a digit follows.
+BEFORE_NUMBER_ABBREVIATIONS = frozenset("no nomor hlm rt rw".split())
+# Dotted abbreviations that often end a sentence ("… at 10 a.m. The company …").
+SENTENCE_FINAL_DOTTED = frozenset("a.m p.m".split())
 
 OPENING_QUOTES = "\"'“‘«("
 CLOSING_MARKS = "\"'”’»)]"
@@ -82,6 +87,10 @@ def _is_sentence_end(line: str, start: int, match: re.Match, next_start: int) ->
     bare = word.rstrip(".").lower()
     if bare in NON_TERMINAL_ABBREVIATIONS:
         return False
+    if bare in BEFORE_NUMBER_ABBREVIATIONS:
+        return not next_char.isdigit()
+    if bare in SENTENCE_FINAL_DOTTED:
+        return True
     if len(bare) == 1 and bare.isalpha() and word[0].isupper():  # an initial: "Susilo B. Yudhoyono"
         return False
     if "." in bare and all(len(part) <= 3 for part in bare.split(".")):  # dotted: a.n., u.p., S.H.

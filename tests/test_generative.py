@@ -78,7 +78,7 @@ def answerer_with(searcher, *replies: str | dict, model_class=RecordingChatModel
 
 def number_of(answerer: GenerativeAnswerer, question: str, sentence_id: str, history=()) -> int:
     """The [n] the model is shown for a sentence, as the prompt numbers them."""
-    ids = [item.sentence.sentence_id for item in answerer.retrieve(question, history)]
+    ids = [item.sentence.sentence_id for item in answerer.retrieve(answerer.searcher.parse(question, history))]
     assert sentence_id in ids, f"{sentence_id} was not retrieved for {question!r}: {ids}"
     return ids.index(sentence_id) + 1
 

@@ -1,62 +1,29 @@
 """The default answerer: extractive, deterministic, no model service.
 
-It picks the smallest set of sentences that answers the question (usually one), quotes them
-verbatim with `[n]` markers, points out the span that answers (names, a title, a date, a number,
-places), and abstains when the evidence is weak (`should_abstain`; measured on the eval suite, see
-README, "Answering").
+It picks the smallest set of sentences that answers the parsed question (usually one; one per part
+of a multi-part question), quotes them verbatim with `[n]` markers, points out the span that answers
+(names, an office, a date, a number, places), and abstains when the answerability model
+(`answerability.py`) says the article does not answer.
 """
 
 from __future__ import annotations
 
-import re
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 
-from assistant.answering.language import detect_language
+from assistant.answering.answerability import AnswerabilityModel, features
 from assistant.answering.messages import message
-from assistant.answering.question import (
-    asks_for_summary,
-    contextualise,
-    find_problem,
-    identity_subject,
-    normalise,
-    question_type,
-    small_talk,
-)
-from assistant.answering.spans import answer_spans
-from assistant.lexical import content_stems, unsupported_share
-from assistant.retrieval import ANSWER_TYPES, ScoredSentence, SentenceSearcher
+from assistant.lexicon import term_occurs
+from assistant.query import Query
+from assistant.retrieval import ScoredSentence, SentenceSearcher, coverage
+from assistant.spans import answer_spans
 from assistant.types import Answer, Citation, Language, Turn
 
+LEAD_SENTENCES = 2
+"""A news article's lead: what a summary request gets."""
 
-@dataclass(frozen=True)
-class AbstentionPolicy:
-    """When to say "the article does not say". Measured on the eval's unanswerable questions (README).
-
-    A single cosine threshold separates answerable from unanswerable questions badly (their best
-    scores overlap between 0.74 and 0.90), so `should_abstain` combines these with checks that need
-    no threshold: an office the article never names, and a question about another time than the
-    article's event.
-    """
-
-    min_dense: float = 0.74
-    """Below this best cosine the question is off-topic (weather, football): abstain."""
-    require_answer_type: bool = True
-    """A when/where/how-many question whose best sentence holds no date/place/count: abstain."""
-    max_unsupported_share: float = 0.75
-    """Abstain when at least this share of the question's key terms never occur in the article ..."""
-    unsupported_confident_dense: float = 0.90
-    """... unless the best cosine is at least this high."""
-
-    @classmethod
-    def for_embedder(cls, model_id: str) -> AbstentionPolicy:
-        """Cosine thresholds belong to one embedding model: e5's cosines sit near 0.8, MiniLM's near
-        0.3. Only the default model is calibrated; others rely on the lexical and answer-type signals."""
-        from assistant.settings import DEFAULT_EMBEDDING
-
-        if model_id == DEFAULT_EMBEDDING:
-            return cls()
-        return cls(min_dense=-1.0, unsupported_confident_dense=2.0)
+BRIEF_QUOTE_CHARS = 220
+"""A sentence quoted as the brief answer (no span found) is clipped at a word boundary past this."""
 
 
 @dataclass(frozen=True)
@@ -64,135 +31,140 @@ class SelectionPolicy:
     """When a second or third sentence joins the first."""
 
     max_gap: float = 0.015
-    """A runner-up within this score of the best one may join ..."""
-    min_new_stems: int = 1
-    """... if it carries question terms the best one lacks."""
+    """A runner-up within this score of the best one may join if it carries question terms the best lacks ..."""
+    part_gap: float = 0.06
+    """... and one within this gap may join if it answers a part of the question the others do not."""
     max_sentences: int = 3
 
 
-SPAN_REQUIRED = tuple(kind for kind in ANSWER_TYPES if kind != "who")
-"""Kinds whose best sentence must hold their span. "who" only for "Who is the …?": otherwise an
-agency ("kepada siapa…?") or a group ("bagi siapa?" → "masyarakat luas") answers it too, and the
-name finder sees only people."""
+@dataclass(frozen=True)
+class Assessment:
+    """What the answerer found for a question, before deciding whether to answer."""
 
-LEAD_SENTENCES = 2
-"""A news article's lead: what a summary request gets."""
-
-# A question about another time than the article's event needs a sentence about that time: "When is
-# the next meeting?" is not answered by "the meeting took place on Monday", nor "What was his job
-# before?" by his current title. (question pattern, what a sentence about that time would contain)
-_OTHER_TIME = (
-    (
-        re.compile(r"\b(will|next|upcoming|future|scheduled|mendatang|berikutnya|dijadwalkan|selanjutnya)\b"),
-        re.compile(r"\b(akan|rencana|diharapkan|harap|ingin|mendatang|berikutnya|selanjutnya|dijadwalkan|target)\b"),
-    ),
-    (
-        re.compile(r"\b(before|previous|previously|former|formerly|earlier|sebelum|sebelumnya|mantan|terdahulu)\b"),
-        re.compile(r"\b(sebelum|sebelumnya|mantan|pernah|terdahulu|dulu|sempat)\b"),
-    ),
-)
+    query: Query
+    scored: tuple[ScoredSentence, ...]
+    chosen: tuple[ScoredSentence, ...]
+    signals: dict[str, float]
 
 
 class ExtractiveAnswerer:
     name = "extractive"
 
-    def __init__(self, searcher: SentenceSearcher, abstention: AbstentionPolicy | None = None, selection: SelectionPolicy | None = None) -> None:
+    def __init__(self, searcher: SentenceSearcher, model: AnswerabilityModel | None = None, selection: SelectionPolicy | None = None) -> None:
         self.searcher = searcher
-        self.abstention = abstention or AbstentionPolicy.for_embedder(searcher.index.embedder.model_id)
+        self.model = model or AnswerabilityModel.load()
         self.selection = selection or SelectionPolicy()
 
-    def answer(self, question: str, history: Sequence[Turn | str] = ()) -> Answer:
-        question = normalise(question)
-        language = detect_language(question, fallback=history_language(history))
-        problem = find_problem(question)
-        if problem:
-            return refusal(question, problem.reason, language)
-        chat = small_talk(question)
-        if chat:
-            return refusal(question, chat, language)
-        if language == "other":
-            return refusal(question, "other_language", language)
-        if asks_for_summary(question):
-            return self.summarise(question, language)
-        query = contextualise(question, history)
-        scored = self.searcher.score(question, k=5, history=history)
-        if self.should_abstain(query, scored):
-            return refusal(question, "not_in_article", language)
-        chosen = self.select(query, scored)
-        return compose(question, query, chosen, language, answerer=self.name)
+    def answer(self, question: str | Query, history: Sequence[Turn | str] = ()) -> Answer:
+        query = self.searcher.parse(question, history)
+        early = self.early_reply(query)
+        if early is not None:
+            return early
+        if query.summary:
+            return self.summarise(query)
+        assessment = self.assess(query)
+        if assessment is None or self.office_never_named(query, assessment) or not self.model.answerable(assessment.signals):
+            return refusal(query, "not_in_article")
+        return compose(query, assessment.chosen, self.searcher, answerer=self.name)
 
-    def summarise(self, question: str, language: Language) -> Answer:
+    def early_reply(self, query: Query) -> Answer | None:
+        """Replies that need no retrieval: bad input, small talk, a language we do not answer in."""
+        if query.problem:
+            return refusal(query, query.problem)
+        if query.chat:
+            return refusal(query, query.chat)
+        if query.language == "other":
+            return refusal(query, "other_language")
+        return None
+
+    def assess(self, query: Query) -> Assessment | None:
+        """Retrieve, choose the sentences to cite and compute the answerability signals (the eval
+        reads these to fit and test the model)."""
+        scored = self.searcher.score(query, k=8)
+        if not scored:
+            return None
+        chosen = self.select(query, scored)
+        return Assessment(query, tuple(scored), tuple(chosen), features(query, chosen, self.searcher))
+
+    def office_never_named(self, query: Query, assessment: Assessment) -> bool:
+        """"Who is the US President?" about an article that never mentions a president: an identity
+        question about an office the article does not name cannot be answered from it, however close
+        the best sentence scores. Only office words count (not names or other nouns), in either language."""
+        if not query.subject:
+            return False
+        lexicon = self.searcher.lexicon
+        vocabulary = self.searcher.vocabulary(assessment.chosen[0].sentence.doc_id)
+        offices = [
+            word
+            for word in lexicon.content_tokens(query.subject)
+            if word in lexicon.offices or any(part in lexicon.offices for phrase in lexicon.translations(word) for part in phrase.split())
+        ]
+        return any(not term_occurs(lexicon.term(word), vocabulary) for word in offices)
+
+    def summarise(self, query: Query) -> Answer:
         """A news article's lead (its first sentences) is its summary: quote the first two of the
         document the question is closest to."""
-        scored = self.searcher.score(question, k=len(self.searcher.sentences))
+        scored = self.searcher.score(query, k=len(self.searcher.sentences))
         if not scored:
-            return refusal(question, "not_in_article", language)
+            return refusal(query, "not_in_article")
         doc_id = scored[0].sentence.doc_id
         lead = sorted((item for item in scored if item.sentence.doc_id == doc_id), key=lambda item: item.sentence.position)[:LEAD_SENTENCES]
-        answer = compose(question, question, lead, language, answerer=self.name)
+        answer = compose(query, lead, self.searcher, answerer=self.name)
         markers = " ".join(f"[{citation.marker}]" for citation in answer.citations)
-        return replace(answer, summary=f"{message('summary', language)} {markers}.")
+        return replace(answer, summary=f"{message('summary', query.language)} {markers}.")
 
-    # -- decisions, public so the eval can report on them -----------------------------------------
-
-    def should_abstain(self, query: str, scored: list[ScoredSentence]) -> bool:
-        if not scored:
-            return True
+    def select(self, query: Query, scored: list[ScoredSentence]) -> list[ScoredSentence]:
+        """The best sentence, plus close runners-up that add question terms it lacks, plus (for a
+        multi-part question) the best sentence for each part it does not answer."""
         best = scored[0]
-        policy = self.abstention
-        if best.dense < policy.min_dense:
-            return True
-        kind = question_type(query)
-        span_required = kind in SPAN_REQUIRED or (kind == "who" and identity_subject(query) is not None)
-        if policy.require_answer_type and span_required and not answer_spans(kind, query, best.sentence.text):
-            return True
-        language = detect_language(query)
-        subject = identity_subject(query)
-        if subject and unsupported_share(subject, language, self.searcher.vocabulary) > 0:
-            return True  # "Who is the US President?": the article never names the office
-        for asks_about, would_say in _OTHER_TIME:
-            if asks_about.search(query.lower()) and not would_say.search(best.sentence.text.lower()):
-                return True
-        unsupported = unsupported_share(query, language, self.searcher.vocabulary)
-        return unsupported >= policy.max_unsupported_share and best.dense < policy.unsupported_confident_dense
-
-    def select(self, query: str, scored: list[ScoredSentence]) -> list[ScoredSentence]:
-        chosen = [scored[0]]
-        covered = set(content_stems(scored[0].sentence.text))
-        wanted = set(content_stems(query))
+        chosen = [best]
+        lexicon = self.searcher.lexicon
+        covered = set(best.sentence.stems.split())
         for candidate in scored[1 : self.selection.max_sentences]:
-            if scored[0].score - candidate.score > self.selection.max_gap:
+            if best.score - candidate.score > self.selection.max_gap:
                 break
-            new_terms = (wanted & set(content_stems(candidate.sentence.text))) - covered
-            if len(new_terms) >= self.selection.min_new_stems:
+            together = frozenset(covered | set(candidate.sentence.stems.split()))
+            if coverage(query, together) > coverage(query, frozenset(covered)):
                 chosen.append(candidate)
-                covered |= set(content_stems(candidate.sentence.text))
+                covered |= set(candidate.sentence.stems.split())
+        for kind in query.kinds[1:]:
+            part = replace(query, kind=kind, kinds=(kind,))
+            if any(answer_spans(part, item.sentence.text, lexicon) for item in chosen):
+                continue
+            for candidate in scored[1:]:
+                if best.score - candidate.score > self.selection.part_gap or len(chosen) >= self.selection.max_sentences:
+                    break
+                if candidate not in chosen and answer_spans(part, candidate.sentence.text, lexicon):
+                    chosen.append(candidate)
+                    break
         return sorted(chosen, key=lambda item: (item.sentence.doc_id, item.sentence.position))
 
 
-def compose(question: str, query: str, chosen: list[ScoredSentence], language: Language, answerer: str) -> Answer:
-    """Short answer first (when a span answers), then the quoted sentences, each with its marker."""
-    kind = question_type(query)
-    citations = []
-    for marker, item in enumerate(chosen, start=1):
-        spans = answer_spans(kind, query, item.sentence.text)
-        citations.append(Citation.from_hit(marker, item.sentence.to_hit(item.score), highlights=spans))
+def compose(query: Query, chosen: Sequence[ScoredSentence], searcher: SentenceSearcher, answerer: str) -> Answer:
+    """Short answer first (the spans that answer, or the sentence itself), then the quoted sentences,
+    each with its marker."""
+    language = query.language
+    citations = [
+        Citation.from_hit(marker, item.sentence.to_hit(item.score), highlights=answer_spans(query, item.sentence.text, searcher.lexicon))
+        for marker, item in enumerate(chosen, start=1)
+    ]
     with_spans = [citation for citation in citations if citation.highlights]
     if with_spans:
         short = " ".join(f"{_join(citation.highlights, language)} [{citation.marker}]" for citation in with_spans) + "."
     else:
-        short = message("see_sentences", language) + " " + " ".join(f"[{citation.marker}]" for citation in citations) + "."
+        short = " ".join(f"{_quote(_clip(citation.text))} [{citation.marker}]" for citation in citations)
     quotes = " ".join(f"{_quote(citation.text)} [{citation.marker}]" for citation in citations)
     full = f"{message('according_to', language)} {quotes}"
     text = f"{short}\n{full}" if with_spans else full
     return Answer(
-        question=question, text=text, abstained=False, citations=tuple(citations), language=language, answerer=answerer, summary=short
+        question=query.text, text=text, abstained=False, citations=tuple(citations), language=language, answerer=answerer, summary=short
     )
 
 
-def refusal(question: str, reason: str, language: Language, answerer: str = "extractive") -> Answer:
+def refusal(query: Query, reason: str, answerer: str = "extractive") -> Answer:
     """An honest non-answer: no citations, no markers."""
-    return Answer(question=question, text=message(reason, language), abstained=True, citations=(), language=language, answerer=answerer)
+    language: Language = query.language
+    return Answer(question=query.text, text=message(reason, language), abstained=True, citations=(), language=language, answerer=answerer)
 
 
 def _join(items: Sequence[str], language: Language) -> str:
@@ -205,11 +177,8 @@ def _quote(sentence: str) -> str:
     return sentence if sentence[:1] in "\"“'‘" else f"“{sentence}”"
 
 
-def history_language(history: Sequence[Turn | str]) -> Language:
-    for turn in reversed(history):
-        text = turn if isinstance(turn, str) else turn.text
-        if isinstance(turn, str) or turn.role == "user":
-            language = detect_language(text, fallback="other")
-            if language in ("id", "en"):
-                return language
-    return "id"
+def _clip(sentence: str) -> str:
+    if len(sentence) <= BRIEF_QUOTE_CHARS:
+        return sentence
+    cut = sentence.rfind(" ", 0, BRIEF_QUOTE_CHARS)
+    return sentence[: cut if cut > 0 else BRIEF_QUOTE_CHARS].rstrip(",;:") + " …"

@@ -29,9 +29,8 @@ from langchain_core.prompts import ChatPromptTemplate
 from langchain_core.runnables import RunnableLambda, RunnablePassthrough
 from pydantic import BaseModel, field_validator
 
-from assistant.answering.extractive import ExtractiveAnswerer, history_language, refusal
-from assistant.answering.language import detect_language
-from assistant.answering.question import contextualise, find_problem, normalise
+from assistant.answering.extractive import ExtractiveAnswerer, refusal
+from assistant.query import Query, detect_language
 from assistant.errors import ConfigurationError
 from assistant.retrieval import ScoredSentence, SentenceSearcher
 from assistant.types import Answer, Citation, Turn
@@ -321,23 +320,22 @@ class GenerativeAnswerer:
         prompt = ChatPromptTemplate.from_messages([("system", SYSTEM_PROMPT), ("human", HUMAN_PROMPT)])
         draft = RunnableLambda(_prompt_inputs) | prompt | chat_model | PydanticOutputParser(pydantic_object=ModelReply)
         self.chain = (
-            RunnablePassthrough.assign(retrieved=RunnableLambda(lambda state: self.retrieve(state["question"], state["history"])))
+            RunnablePassthrough.assign(retrieved=RunnableLambda(lambda state: self.retrieve(state["query"])))
             | RunnablePassthrough.assign(reply=draft.with_fallbacks([RunnableLambda(_failure)], exception_key="error"))
             | RunnableLambda(self._finish)
         )
 
-    def answer(self, question: str, history: Sequence[Turn | str] = ()) -> Answer:
-        question = normalise(question)
-        language = detect_language(question, fallback=history_language(history))
-        if find_problem(question) or language == "other":
+    def answer(self, question: str | Query, history: Sequence[Turn | str] = ()) -> Answer:
+        query = self.searcher.parse(question, history)
+        if query.problem or query.language == "other":
             # Bad input and other languages get the extractive path's polite replies; no model call.
-            return self.fallback.answer(question, history)
-        state = {"question": question, "query": contextualise(question, history), "language": language, "history": list(history)}
+            return self.fallback.answer(query)
+        state = {"query": query, "question": query.text, "language": query.language, "history": list(history)}
         return self.chain.invoke(state)
 
-    def retrieve(self, question: str, history: list | tuple = ()) -> list[ScoredSentence]:
+    def retrieve(self, query: str | Query) -> list[ScoredSentence]:
         """The sentences shown to the model, numbered [1].. in this order (article order, easier to read)."""
-        scored = self.searcher.score(question, k=SENTENCES_SHOWN, history=history)
+        scored = self.searcher.score(self.searcher.parse(query), k=SENTENCES_SHOWN)
         return sorted(scored, key=lambda item: (item.sentence.doc_id, item.sentence.position))
 
     def _finish(self, state: dict) -> Answer:
@@ -347,12 +345,12 @@ class GenerativeAnswerer:
             return self._fall_back(state, (reply.reason,))
         if reply.abstain:
             # Honest and cheap: no citations, the asker's language, the same words the extractive answerer uses.
-            answer = refusal(question, "not_in_article", language, answerer=self.name)
+            answer = refusal(state["query"], "not_in_article", answerer=self.name)
             return replace(answer, notes=("the model found no answer in the retrieved sentences",))
         verified = self.verifier.verify(reply, [item.sentence.text for item in retrieved])
         if not verified.cited:
             return self._fall_back(state, (*verified.notes, "no verified claim was left"))
-        written_in = detect_language(_QUOTED.sub(" ", verified.text), fallback=language)  # quotes are the article's language
+        written_in = detect_language(_QUOTED.sub(" ", verified.text), self.searcher.lexicon, fallback=language)  # quotes are the article's language
         if written_in in ("id", "en") and written_in != language:
             wrong = f"the model answered in {LANGUAGE_NAMES[written_in]}, the question was in {LANGUAGE_NAMES[language]}"
             return self._fall_back(state, (*verified.notes, wrong))
@@ -361,7 +359,7 @@ class GenerativeAnswerer:
         return Answer(question, verified.text, False, citations, language, answerer=self.name, notes=verified.notes)
 
     def _fall_back(self, state: dict, notes: tuple[str, ...]) -> Answer:
-        answer = self.fallback.answer(state["question"], state["history"])
+        answer = self.fallback.answer(state["query"])
         return replace(answer, notes=(*answer.notes, *notes, "answered extractively instead"))
 
 

@@ -42,9 +42,9 @@ MESSAGES: dict[str, dict[str, str]] = {
     },
     "greeting": {
         "en": "Hi! I answer questions about the article, in English or Indonesian, and quote the sentences "
-        "each answer rests on. Try: \"Who did the minister meet?\"",
+        "each answer rests on. Try: \"What is the article about?\"",
         "id": "Halo! Saya menjawab pertanyaan tentang artikel, dalam bahasa Indonesia atau Inggris, dengan "
-        "mengutip kalimat yang menjadi dasarnya. Coba: \"Siapa yang ditemui Menkomdigi?\"",
+        "mengutip kalimat yang menjadi dasarnya. Coba: \"Artikel ini tentang apa?\"",
     },
     "summary": {"en": "In short, the article's opening says", "id": "Singkatnya, menurut pembuka artikel"},
     "according_to": {"en": "According to the article:", "id": "Menurut artikel:"},

@@ -10,9 +10,9 @@ rows as YAML shaped like `evals/dataset.yaml` entries, for a person to review in
     - id: slack-C123-1732000000-000100-U456
       lang: en
       question: Who accompanied her?
-      history: [Who did Meutya Hafid meet?]     # only for follow-ups
-      answer: "Nezar Patria, Mira Tayyiba and Ismail [1]. …"
-      citations: [antara-komdigi-as-kerja-sama-digital#11]
+      history: [Who did the governor meet?]     # only for follow-ups
+      answer: "Budi Santoso and Siti Aminah [1]. …"
+      citations: [some-article#11]
       rating: up
 """
 

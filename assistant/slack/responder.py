@@ -23,7 +23,7 @@ from dataclasses import dataclass
 
 from slack_sdk import WebClient
 
-from assistant.answering.language import detect_language
+from assistant.query import detect_language
 from assistant.answering.messages import message
 from assistant.errors import IndexUnavailableError
 from assistant.slack.blocks import answer_message, notice_message

@@ -33,12 +33,12 @@ WORDING: dict[str, dict[str, str]] = {
 }
 
 SUGGESTED_PROMPTS = (
-    {"title": "When was the meeting?", "message": "When did the meeting take place?"},
-    {"title": "Siapa yang mendampingi?", "message": "Siapa yang mendampingi Menkomdigi Meutya Hafid?"},
-    {"title": "How many companies?", "message": "How many US companies are interested in smart cities?"},
+    {"title": "What is it about?", "message": "What is the article about?"},
+    {"title": "Ringkas artikel", "message": "Ringkas artikel ini"},
+    {"title": "Who is quoted?", "message": "Who is quoted in the article?"},
 )
-"""Shown when someone opens the assistant side panel. Questions about the seed article; keep them
-answerable (tests/slack check each one gets an answer, not an abstention)."""
+"""Shown when someone opens the assistant side panel. Questions any article answers: the prompts
+must not assume what the ingested article is about."""
 
 
 def wording(key: str, language: Language = "en", **values) -> str:

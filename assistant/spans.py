@@ -1,0 +1,321 @@
+"""The part of a sentence that answers a question: a date, a clock time, a count, an amount, a place,
+names, an office. A span is a highlight, never a gate: an answer cites its sentence with or without one.
+
+Every span returned is an exact substring of the sentence. The finders know languages (from the
+`Lexicon`), not articles: what counts as a title, a unit or a month is read from the data files.
+"""
+
+from __future__ import annotations
+
+import re
+from functools import lru_cache
+
+from assistant.lexicon import Lexicon, keys, stem_en, tokenize
+from assistant.query import Query
+
+_CAPITALISED = r"[A-Z][\w'’.-]*"
+_NAME_RUN = re.compile(rf"{_CAPITALISED}(?:\s+{_CAPITALISED})*")
+_NUMBER = r"\d+(?:[.,]\d+)*"
+_CLOCK = re.compile(
+    r"(?<![\d/])(?:(?:pukul|jam)\s+)?\d{1,2}[.:]\d{2}(?:\s*(?:WIB|WITA|WIT|[ap]\.m\.|[ap]m|hrs|GMT|local time))?(?![\d/])"
+    r"|\b\d{1,2}\s*(?:[ap]\.m\.|[ap]m)(?![\w])|\b(?:noon|midnight|tengah malam|tengah hari)\b",
+    re.IGNORECASE,
+)
+_WHY = re.compile(r"\b(?:karena|sebab|akibat|lantaran|because|due to|as a result of|owing to|after|setelah|so that|agar|supaya|in order to)\b[^.;]*", re.IGNORECASE)
+_PLACE_PREPOSITIONS = r"(?:di|ke|dari|menuju|dekat|in|at|to|from|near|outside|inside)"
+_PLACE = re.compile(rf"\b{_PLACE_PREPOSITIONS}\s+(?:the\s+)?({_CAPITALISED}(?:(?:\s+|,\s*|\s+(?:dan|and|of|de)\s+){_CAPITALISED})*)")
+_JOINERS = ("untuk", "dan", "of", "for", "and", "urusan", "bidang")
+"""Small words inside an office title: "Duta Besar AS untuk RI", "Minister of Trade"."""
+
+
+def answer_spans(query: Query, sentence: str, lexicon: Lexicon) -> tuple[str, ...]:
+    """The parts of `sentence` that answer `query`, for each kind it asks (possibly none)."""
+    spans: list[str] = []
+    for kind in query.kinds:
+        for span in _spans_for(kind, query, sentence, lexicon):
+            if span not in spans:
+                spans.append(span)
+    return tuple(spans)
+
+
+def _spans_for(kind: str, query: Query, sentence: str, lexicon: Lexicon) -> tuple[str, ...]:
+    asked = set(tokenize(query.text))
+    if kind == "when":
+        return _first_new(dates(sentence, lexicon), asked)
+    if kind == "time":
+        return _first_new((match.group() for match in _CLOCK.finditer(sentence)), asked)
+    if kind == "duration":  # "How long …?" asks for a time, or for a length when no time is given
+        return _first_new(quantities(sentence, lexicon, categories=("time",)), asked) or _first_new(
+            quantities(sentence, lexicon, categories=("length",)), asked
+        )
+    if kind in ("how_many", "how_much"):
+        return counts(query, sentence, lexicon, asked)
+    if kind == "where":
+        return _first_new(places(sentence, lexicon), asked)
+    if kind == "role":
+        return role_of_named_person(query, sentence, lexicon)
+    if kind == "who":
+        if query.subject and _is_name(query.subject, lexicon):
+            return role_of_named_person(query, sentence, lexicon)
+        return people(query, sentence, lexicon)
+    if kind == "why":
+        match = _WHY.search(sentence)
+        return (match.group().strip(" ,"),) if match else ()
+    return ()
+
+
+# -- dates, times, quantities ---------------------------------------------------------------------
+
+
+@lru_cache(maxsize=4)
+def _date_pattern(calendar_words: tuple[tuple[str, str], ...]) -> re.Pattern[str]:
+    days = "|".join(re.escape(word) for word, kind in calendar_words if kind == "day")
+    months = "|".join(re.escape(word) for word, kind in sorted(calendar_words, key=lambda item: -len(item[0])) if kind == "month")
+    day = rf"(?:{days})"
+    month = rf"(?:{months})\.?"
+    return re.compile(
+        rf"\b(?:{day}(?:,?\s*\(?\d{{1,2}}/\d{{1,2}}(?:/\d{{2,4}})?\)?|,?\s+\d{{1,2}}\s+{month}(?:\s+\d{{4}})?|,?\s+{month}\s+\d{{1,2}}(?:,?\s+\d{{4}})?)?"
+        rf"|\d{{1,2}}\s+{month}(?:\s+\d{{4}})?|{month}\s+\d{{1,2}}(?:st|nd|rd|th)?(?:,?\s+\d{{4}})?|{month}\s+\d{{4}}"
+        rf"|\d{{1,2}}/\d{{1,2}}/\d{{2,4}}|(?:tahun|in|since|sejak)\s+(?:19|20)\d{{2}})(?!\w)",
+        re.IGNORECASE,
+    )
+
+
+def dates(sentence: str, lexicon: Lexicon) -> list[str]:
+    pattern = _date_pattern(tuple(sorted((word, kind) for word, (kind, _) in lexicon.calendar.items())))
+    found = []
+    for match in pattern.finditer(sentence):
+        text = match.group()
+        first = text.split()[0].strip(",.").lower()
+        # "May" and "March" are also words; a bare month name is a date only with a number or a capital.
+        if first in lexicon.calendar and not text[0].isupper():
+            continue
+        found.append(text)
+    return found
+
+
+@lru_cache(maxsize=4)
+def _quantity_pattern(unit_words: tuple[str, ...], number_words: tuple[str, ...]) -> re.Pattern[str]:
+    units = "|".join(re.escape(word) for word in sorted(unit_words, key=len, reverse=True))
+    prefix = r"(?:Rp\.?|IDR|US\$|S\$|\$|€|£|RM|USD|SGD|PHP|₱)"
+    scale = r"(?:\s*(?:ribu|juta|miliar|milyar|triliun|thousand|million|billion|trillion|mn|bn|m|b)\b)?"
+    # After the number: a unit ("%", "km", "persen"), else the word it counts ("120 rumah", "three goals").
+    counted = rf"(?:\s*(?:{units})(?!\w)|\s+[^\W\d_]+(?:-[^\W\d_]+)?)?"
+    number = rf"(?:{_NUMBER}|\b(?:{'|'.join(number_words)})\b)"
+    return re.compile(
+        rf"(?<![\w/.,]){prefix}\s?{_NUMBER}{scale}|(?<![\w/.,]){number}(?:\s*(?:-|to|hingga|sampai)\s*{_NUMBER})?{scale}{counted}",
+        re.IGNORECASE,
+    )
+
+
+def quantities(sentence: str, lexicon: Lexicon, categories: tuple[str, ...] | None = None) -> list[str]:
+    """Numbers with what they count or measure ("120 rumah", "Rp25 miliar", "3.5 percent", "14 hari"),
+    keeping only those of the given unit categories (all when None)."""
+    pattern = _quantity_pattern(tuple(word for word in lexicon.units if not word.isalpha() or len(word) > 1), tuple(lexicon.numbers))
+    found = []
+    for match in pattern.finditer(sentence):
+        text = match.group().strip()
+        if _inside_date_or_time(sentence, match.start(), match.end()):
+            continue
+        if categories is None or unit_category(text, lexicon) in categories:
+            found.append(text)
+    return found
+
+
+def unit_category(quantity: str, lexicon: Lexicon) -> str | None:
+    lowered = quantity.lower()
+    if re.match(r"(rp|idr|us\$|s\$|\$|€|£|rm|usd|sgd|php|₱)", lowered):
+        return "money"
+    words = re.findall(r"[^\W\d_]+|%|°c", lowered)
+    for word in reversed(words):
+        if word in lexicon.units:
+            return lexicon.units[word]
+    return None
+
+
+def _inside_date_or_time(sentence: str, start: int, end: int) -> bool:
+    around = sentence[max(0, start - 1) : end + 1]
+    return bool(re.search(r"\d[/:]\d|\d/|/\d", around)) or bool(re.match(r"\d{1,2}\.\d{2}\s*(WIB|WITA|WIT)", sentence[start:end + 6]))
+
+
+def counts(query: Query, sentence: str, lexicon: Lexicon, asked: set[str]) -> tuple[str, ...]:
+    """The quantity that answers "how many …"/"how much …": the number whose counted word is the thing
+    asked for (in either language), else one of the unit category asked for ("people" takes jiwa,
+    warga, residents …), else — when the sentence speaks of what is asked — its first number.
+    "How many people accompanied X?" is answered by the names when the sentence counts none."""
+    candidates = [text for text in quantities(sentence, lexicon) if not set(tokenize(text)) <= asked]
+    focus_keys = _keys_of(query.focus, lexicon)
+    for text in candidates:
+        counted = [word for word in tokenize(text) if not word[0].isdigit() and word not in lexicon.numbers]
+        if counted and any(keys(word) & focus_keys for word in counted):
+            return (text,)
+    if query.focus_unit:
+        matching = [text for text in candidates if unit_category(text, lexicon) == query.focus_unit]
+        if matching:
+            return (matching[0],)
+        if query.focus_unit == "people":
+            named = people(query, sentence, lexicon)
+            return named if len(named) > 1 else ()
+        return ()
+    sentence_keys = set().union(*(keys(word) for word in tokenize(sentence))) if sentence else set()
+    if not query.focus or focus_keys & sentence_keys:
+        return candidates[:1] and (candidates[0],)
+    return ()
+
+
+def _keys_of(words: tuple[str, ...], lexicon: Lexicon) -> set[str]:
+    """Every key of the words and of their translations."""
+    found: set[str] = set()
+    for word in words:
+        found |= keys(word)
+        for translation in lexicon.translations(word):
+            for part in translation.split():
+                found |= keys(part)
+    return found
+
+
+# -- places, people, offices ----------------------------------------------------------------------
+
+
+def places(sentence: str, lexicon: Lexicon) -> list[str]:
+    found = []
+    for match in _PLACE.finditer(sentence):
+        place = match.group(1).rstrip(",.")
+        words = [word.lower().strip(",.") for word in place.split()]
+        if words[0] in lexicon.calendar or all(lexicon.is_stopword(word) for word in words):
+            continue
+        found.append(place)
+    return found
+
+
+def _is_name(text: str, lexicon: Lexicon) -> bool:
+    words = text.split()
+    return bool(words) and all(word[:1].isupper() for word in words) and not any(lexicon.is_title_word(word) for word in words)
+
+
+def named_people(sentence: str, lexicon: Lexicon) -> list[tuple[str, str, int]]:
+    """(title, name, start of the name) for each person named in the sentence.
+
+    A capitalised run is split after its last title word (offices, institutions, contractions,
+    countries: "Kepala BPBD Sulawesi Tengah Andi Rahmat", "Finance Minister Maria Santos"); what
+    follows is the name. A run that starts with a title and continues after "dan"/"untuk"/"of" with
+    no office word ("Direktur Jenderal Sumber Daya … dan Informatika Budi") is one title. A name of
+    one word counts only after a title; a run of title words alone ("Pengadilan Negeri") is no one.
+    """
+    people: list[tuple[str, str, int]] = []
+    runs = _title_runs(sentence, lexicon)
+    for start, end in runs:
+        words = sentence[start:end].split()
+        while words and lexicon.is_stopword(words[0].lower()) and not lexicon.expansion(words[0].lower(), words[0]):
+            words = words[1:]  # a capitalised first word of the sentence ("Dalam", "The")
+        title_words = [index for index, word in enumerate(words) if lexicon.is_title_word(word)]
+        split_at = title_words[-1] + 1 if title_words else 0
+        name_words = [word.strip(",;.") for word in words[split_at:]]
+        if not name_words or (len(name_words) == 1 and split_at == 0) or any(word.isupper() and len(word) > 1 for word in name_words):
+            continue
+        if split_at == 0 and re.search(rf"\b{_PLACE_PREPOSITIONS}\s+$", sentence[max(0, start - 8) : start].lower()):
+            continue  # "di Palu", "in Hanoi": a place
+        name = " ".join(name_words)
+        name_start = sentence.find(name, start)
+        title = " ".join(words[:split_at])
+        title = _full_title(sentence, start, title, lexicon) if title else ""
+        people.append((title, name, name_start))
+    return people
+
+
+def _title_runs(sentence: str, lexicon: Lexicon) -> list[tuple[int, int]]:
+    runs = [(match.start(), match.end()) for match in _NAME_RUN.finditer(sentence)]
+    merged: list[tuple[int, int]] = []
+    for start, end in runs:
+        if merged:
+            previous_start, previous_end = merged[-1]
+            between = sentence[previous_end:start]
+            first_word = sentence[start:end].split()[0].lower()
+            starts_with_title = lexicon.is_title_word(sentence[previous_start:previous_end].split()[0])
+            if re.fullmatch(rf"\s+(?:{'|'.join(_JOINERS)})\s+", between) and starts_with_title and first_word not in lexicon.offices:
+                merged[-1] = (previous_start, end)
+                continue
+        merged.append((start, end))
+    return merged
+
+
+def _full_title(sentence: str, start: int, title: str, lexicon: Lexicon) -> str:
+    """Extend a title backwards over "untuk"/"of"-joined title words: "Duta Besar AS untuk RI"."""
+    while True:
+        before = re.search(rf"({_CAPITALISED}(?:\s+{_CAPITALISED})*)\s+(?:{'|'.join(_JOINERS)})\s+$", sentence[:start])
+        if not before or not all(lexicon.is_title_word(word) for word in before.group(1).split()):
+            return title
+        title = sentence[before.start() : start] + title
+        start = before.start()
+
+
+def people(query: Query, sentence: str, lexicon: Lexicon) -> tuple[str, ...]:
+    """Names that answer a who-question. An identity question ("Who is the deputy minister?") gets the
+    holders of that office; otherwise the people the question does not already name ("Who accompanied
+    Andi?" is not answered by Andi)."""
+    found = [(title, name) for title, name, _ in named_people(sentence, lexicon) if not set(tokenize(name)) & set(query.named)]
+    if query.subject and found:
+        holders = _office_holders(query.subject, found, lexicon)
+        if holders:
+            return holders
+    if not query.subject and len(found) > 1:
+        # "Who accompanied the ambassador?": the ambassador is who the question is about, not the answer.
+        offices = _office_words(query, lexicon)
+        about = set(_office_holders(" ".join(offices), found, lexicon)) if offices else set()
+        if about and len(about) < len(found):
+            found = [person for person in found if person[1] not in about]
+    return tuple(dict.fromkeys(name for _, name in found))
+
+
+def _office_words(query: Query, lexicon: Lexicon) -> list[str]:
+    return [word for word in query.term_words if word in lexicon.offices or word in lexicon.contractions or any(
+        part in lexicon.offices for translation in lexicon.translations(word) for part in translation.split())]
+
+
+def _office_holders(subject: str, people_found: list[tuple[str, str]], lexicon: Lexicon) -> tuple[str, ...]:
+    """The people whose written title best matches the office asked for, word by word in either
+    language. Rarer office words count more ("deputy" singles out one of three ministers), and a title
+    with office words the question did not ask for ranks lower ("Who is the minister?" is not the
+    deputy minister). Titles are compared by word and English stem, not by Indonesian stem: Sastrawi
+    makes "Kedutaan" (embassy) "duta", which would make every embassy official an ambassador."""
+    words = lexicon.content_tokens(subject)
+    if not words:
+        return ()
+    terms = [lexicon.term(word) for word in words]
+
+    def title_words(title: str) -> list[set[str]]:
+        found = []
+        for written in re.findall(r"[\w'’-]+", title):
+            token = written.lower()
+            found.append({token, stem_en(token)} | {part for word in lexicon.expansion(token, written) for part in (word, stem_en(word))})
+        return found
+
+    scores = {}
+    for title, name in people_found:
+        forms = title_words(title)
+        every = set().union(*forms) if forms else set()
+        hits = [any(all(part & every for part in alternative) for alternative in term) for term in terms]
+        title_tokens = [word for written in title.split() for word in (lexicon.expansion(written.lower(), written) or (written.lower(),))]
+        unasked_offices = sum(1 for word in title_tokens if word in lexicon.offices and not any(
+            word in part for term in terms for alternative in term for part in alternative))
+        scores[name] = (hits, unasked_offices)
+    weights = [1 / max(1, sum(hits[index] for hits, _ in scores.values())) for index in range(len(terms))]
+    totals = {name: sum(w for w, hit in zip(weights, hits) if hit) - 0.01 * unasked for name, (hits, unasked) in scores.items()}
+    best = max(totals.values(), default=0)
+    return tuple(name for name, total in totals.items() if best > 0 and total == best)
+
+
+def role_of_named_person(query: Query, sentence: str, lexicon: Lexicon) -> tuple[str, ...]:
+    """For "Apa jabatan Andi Rahmat?" / "Who is Maria Santos?": the title written before the name."""
+    for title, name, start in named_people(sentence, lexicon):
+        if title and set(tokenize(name)) & set(query.named):
+            title_start = sentence.rfind(title, 0, start)
+            return (sentence[title_start : start + len(name)],) if title_start >= 0 else (title,)
+    return ()
+
+
+def _first_new(candidates, asked: set[str]) -> tuple[str, ...]:
+    for text in candidates:
+        if not set(tokenize(text)) <= asked:
+            return (text,)
+    return ()
