@@ -7,6 +7,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from assistant.embeddings import make_embedder
+from assistant.query import Query
 from assistant.retrieval import SentenceSearcher, as_langchain_retriever
 from assistant.settings import Settings
 from assistant.store import SentenceIndex
@@ -55,11 +56,11 @@ class Assistant:
 
     # -- the API -------------------------------------------------------------------------------
 
-    def retrieve(self, question: str, k: int = 5, history: Sequence[Turn | str] | None = None) -> list[Hit]:
+    def retrieve(self, question: str | Query, k: int = 5, history: Sequence[Turn | str] | None = None) -> list[Hit]:
         """The k sentences most likely to answer `question`, best first; `history` as for `ask`."""
         return self.searcher.search(question, k=k, history=list(history or []))
 
-    def ask(self, question: str, history: Sequence[Turn | str] | None = None) -> Answer:
+    def ask(self, question: str | Query, history: Sequence[Turn | str] | None = None) -> Answer:
         """Answer `question`, citing the sentences the answer rests on (or abstaining honestly).
 
         `history` holds earlier turns (oldest first), as `Turn`s or plain strings (earlier user

@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import hashlib
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from functools import lru_cache
 from pathlib import Path
 
@@ -103,15 +103,20 @@ class Lexicon:
     question_patterns: tuple[tuple[str, re.Pattern[str]], ...]
     chat_patterns: tuple[tuple[str, re.Pattern[str]], ...]
     time_markers: dict[tuple[str, str], frozenset[str]]
+    patterns: dict[str, str]
+    """Named regular expressions (`patterns.tsv`): clock times, reasons, place prepositions, amounts,
+    the shapes of identity and focus questions. Fragments are composed by the code that uses them."""
+    offtopic_probes: tuple[str, ...]
     english_to_indonesian: dict[str, tuple[str, ...]]
     indonesian_to_english: dict[str, tuple[str, ...]]
     digest: str
+    article_places: frozenset[str] = frozenset()
+    """Place names the ingested articles themselves use ("di Sigi", a dateline): added per index by
+    `with_article_places`, never written here."""
     _english_by_stem: dict[str, tuple[str, ...]] = field(default_factory=dict, repr=False)
 
     @classmethod
-    def load(cls, folder: Path = DATA_DIR) -> Lexicon:
-        if folder != DATA_DIR:
-            raise ValueError("the lexicon is read from the package's data folder")
+    def load(cls) -> Lexicon:
         english_to_indonesian = _bilingual()
         return cls(
             stopwords={"id": _words("stopwords_id.txt"), "en": _words("stopwords_en.txt")},
@@ -128,6 +133,8 @@ class Lexicon:
             question_patterns=tuple((kind, re.compile(pattern)) for kind, pattern in _table("question_patterns.tsv")),
             chat_patterns=tuple((name, re.compile(pattern, re.IGNORECASE)) for name, pattern in _table("chat_patterns.tsv")),
             time_markers={(when, side): frozenset(words.split()) for when, side, words in _table("time_markers.tsv")},
+            patterns={name: pattern for name, pattern in _table("patterns.tsv")},
+            offtopic_probes=tuple(_lines("offtopic_probes.txt")),
             english_to_indonesian=english_to_indonesian,
             indonesian_to_english=_inverted(english_to_indonesian),
             digest=data_digest(),
@@ -136,9 +143,11 @@ class Lexicon:
 
     # -- words ---------------------------------------------------------------------------------
 
-    @property
-    def all_stopwords(self) -> frozenset[str]:
-        return self.stopwords["id"] | self.stopwords["en"]
+    def with_article_places(self, places: set[str]) -> Lexicon:
+        return replace(self, article_places=self.article_places | frozenset(places)) if places else self
+
+    def regex(self, name: str, flags: int = 0) -> re.Pattern[str]:
+        return re.compile(self.patterns[name], flags)  # `re` keeps compiled patterns cached
 
     def is_stopword(self, token: str) -> bool:
         return token in self.stopwords["id"] or token in self.stopwords["en"]
@@ -158,9 +167,14 @@ class Lexicon:
             lowered in self.offices
             or lowered in self.organisation_words
             or lowered in self.countries
+            or lowered in self.article_places
             or lowered in self.contractions
             or lowered in self.calendar
         )
+
+    def is_office_word(self, word: str) -> bool:
+        """An office title word in either language ("menteri", or "minister" through its translation)."""
+        return word in self.offices or any(part in self.offices for phrase in self.translations(word) for part in phrase.split())
 
     def content_tokens(self, text: str) -> list[str]:
         return [token for token in tokenize(text) if not self.is_stopword(token) and len(token) > 1]
@@ -221,10 +235,10 @@ def term_occurs(term: Term, terms: set[str] | frozenset[str]) -> bool:
 def _bilingual() -> dict[str, tuple[str, ...]]:
     """English word → Indonesian equivalents: the hand glossary's first, FreeDict's after them."""
     merged: dict[str, list[str]] = {}
-    for name, separator in (("glossary_en_id.tsv", "|"), ("freedict_eng_ind.tsv", "|")):
+    for name in ("glossary_en_id.tsv", "freedict_eng_ind.tsv"):
         for english, indonesian in _table(name):
             alternatives = merged.setdefault(english.lower(), [])
-            for alternative in indonesian.split(separator):
+            for alternative in indonesian.split("|"):
                 alternative = alternative.strip().lower()
                 if alternative and alternative not in alternatives:
                     alternatives.append(alternative)
@@ -256,7 +270,8 @@ def _by_stem(english_to_indonesian: dict[str, tuple[str, ...]]) -> dict[str, tup
 
 
 def data_files() -> list[Path]:
-    return sorted(path for path in DATA_DIR.iterdir() if path.suffix in (".txt", ".tsv", ".json") and path.name != "answerability.json")
+    """The language data (the answerability weights are not language data and are not hashed)."""
+    return sorted(path for path in DATA_DIR.iterdir() if path.suffix in (".txt", ".tsv"))
 
 
 @lru_cache(maxsize=1)

@@ -9,7 +9,7 @@ from __future__ import annotations
 import re
 import unicodedata
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Literal
 
 from assistant.lexicon import Lexicon, Term, default_lexicon, tokenize
@@ -92,7 +92,7 @@ class Query:
             kinds=(kind, *[other for other in kinds[1:] if other != kind]),
             retrieval_text=retrieval_text,
             follow_up=follow_up,
-            subject=identity_subject(text),
+            subject=identity_subject(text, lexicon),
             focus=focus,
             focus_unit=focus_unit,
             named=named,
@@ -106,9 +106,9 @@ class Query:
             summary=summary,
         )
 
-    @property
-    def is_question_about_article(self) -> bool:
-        return not (self.problem or self.chat or self.language == "other")
+    def part(self, kind: Kind) -> Query:
+        """This question narrowed to one of its kinds (one part of "Who won, and when?")."""
+        return replace(self, kind=kind, kinds=(kind,))
 
 
 def normalise(question: str) -> str:
@@ -131,7 +131,7 @@ def detect_language(text: str, lexicon: Lexicon | None = None, fallback: Languag
         "en": sum(token in english and token not in indonesian for token in tokens),
         "other": sum(token in lexicon.other_language_words and token not in indonesian and token not in english for token in tokens),
     }
-    if not scores["id"] and not scores["en"]:  # no exclusive function word: try shared ones and affixes
+    if not scores["id"] and not scores["en"]:  # no function word of either language: count lexicon words
         scores["id"] = sum(token in lexicon.indonesian_to_english or token in lexicon.contractions for token in tokens)
         scores["en"] = sum(token in lexicon.english_to_indonesian for token in tokens)
     best: Language = max(("id", "en", "other"), key=lambda language: scores[language])  # type: ignore[assignment]
@@ -178,42 +178,28 @@ def question_kinds(lowered: str, lexicon: Lexicon) -> tuple[Kind, ...]:
     return tuple(found) or ("what",)
 
 
-_FOCUS = re.compile(
-    r"\b(?:how many|how much|berapa(?:kah)?(?: banyak| jumlah| besar)?|brp|jumlah|number of|what(?: was| is| were| are)? the|"
-    r"which|what|apa nama|nama)\s+(?P<rest>[\w'’ -]+)"
-)
-_FOCUS_AFTER = re.compile(r"\b(?:how|berapa)\s+(?P<adjective>long|tall|high|far|old|heavy|big|deep|wide|lama|tinggi|jauh|berat|luas|panjang)\b")
-
-
 def question_focus(lowered: str, lexicon: Lexicon) -> tuple[str, ...]:
     """The (up to three) content words right after the question word: what is asked for."""
-    adjective = _FOCUS_AFTER.search(lowered)
+    adjective = lexicon.regex("focus_adjective").search(lowered)
     if adjective:
         return (adjective.group("adjective"),)
-    match = _FOCUS.search(lowered)
+    match = lexicon.regex("focus").search(lowered)
     if not match:
         return ()
     words = [word for word in tokenize(match.group("rest")) if not lexicon.is_stopword(word)]
     return tuple(words[:3])
 
 
-def identity_subject(question: str) -> str | None:
+def identity_subject(question: str, lexicon: Lexicon) -> str | None:
     """"Siapa Wakil Bupati Sleman?" → "Wakil Bupati Sleman": what an is-question asks to identify."""
-    match = _IDENTITY.match(question)
+    match = lexicon.regex("identity", re.IGNORECASE).match(question)
     if not match:
         return None
-    subject = re.sub(r"^(saja\s+|aja\s+)?(yang|yg)\s+(menjadi|merupakan|adalah|menjabat(\s+sebagai)?)\s+", "", match.group("subject"), flags=re.IGNORECASE)
-    if re.match(r"(saja\s+|aja\s+)?(yang|yg)\s", subject, re.IGNORECASE):  # "Siapa yang mendampingi…?" asks who did something
+    subject = lexicon.regex("identity_copula", re.IGNORECASE).sub("", match.group("subject"))
+    if lexicon.regex("identity_action", re.IGNORECASE).match(subject):  # "Siapa yang mendampingi…?" asks who did something
         return None
-    subject = re.split(r"\s+(?:yang|yg|who|that)\s+", subject, flags=re.IGNORECASE)[0]  # "Siapa menteri yang hadir?" → menteri
+    subject = lexicon.regex("identity_relative", re.IGNORECASE).split(subject)[0]  # "Siapa menteri yang hadir?" → menteri
     return subject if len(subject.split()) <= 6 else None
-
-
-_IDENTITY = re.compile(
-    r"^\s*(?:siapa(?:kah)?(?:\s+nama)?|apa\s+nama|who\s+is|who's|who\s+was|who\s+are|who\s+were|what\s+is\s+the\s+name\s+of|what's\s+the\s+name\s+of)"
-    r"\s+(?:the\s+|an?\s+)?(?P<subject>[^?]+?)\s*\??\s*$",
-    re.IGNORECASE,
-)
 
 
 def other_time(lowered: str, lexicon: Lexicon) -> str | None:

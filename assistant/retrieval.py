@@ -9,7 +9,7 @@ from __future__ import annotations
 import threading
 import time
 from collections.abc import Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from functools import lru_cache
 
 from assistant.lexicon import Lexicon, default_lexicon, term_occurs
@@ -20,7 +20,7 @@ from assistant.types import Hit, Turn
 
 RETRIEVAL_MODES = ("dense", "hybrid")
 
-# Fusion weights relative to the dense cosine (docs/quality.md). BM25 is max-normalised per question
+# Fusion weights relative to the dense cosine (README, "Retrieval"). BM25 is max-normalised per question
 # and per document, so it reorders sentences whose cosines are close (names, numbers, the article's
 # own terms) but cannot outweigh a clear dense winner, and one article's words never rescale another's.
 # The answer-type prior nudges sentences that hold what the question asks for (a date for "when").
@@ -236,13 +236,8 @@ class _SearchState:
             terms=terms,
             bm25={doc_id: BM25Index([row.sentence_id for row in doc_rows], [row.stems.split() for row in doc_rows]) for doc_id, doc_rows in by_doc.items()},
             vocabularies={doc_id: frozenset().union(*(terms[row.sentence_id] for row in doc_rows)) for doc_id, doc_rows in by_doc.items()},
-            lexicon=_with_article_places(lexicon, snapshot.manifest),
+            lexicon=lexicon.with_article_places({word for document in snapshot.manifest.get("documents", {}).values() for word in document.get("places", ())}),
         )
-
-
-def _with_article_places(lexicon: Lexicon, manifest: dict) -> Lexicon:
-    places = {word for document in manifest.get("documents", {}).values() for word in document.get("places", ())}
-    return replace(lexicon, countries=lexicon.countries | places) if places else lexicon
 
 
 def as_langchain_retriever(searcher: SentenceSearcher, k: int = 5):

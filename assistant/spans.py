@@ -16,16 +16,6 @@ from assistant.query import Query
 _CAPITALISED = r"[A-Z][\w'’.-]*"
 _NAME_RUN = re.compile(rf"{_CAPITALISED}(?:\s+{_CAPITALISED})*")
 _NUMBER = r"\d+(?:[.,]\d+)*"
-_CLOCK = re.compile(
-    r"(?<![\d/])(?:(?:pukul|jam)\s+)?\d{1,2}[.:]\d{2}(?:\s*(?:WIB|WITA|WIT|[ap]\.m\.|[ap]m|hrs|GMT|local time))?(?![\d/])"
-    r"|\b\d{1,2}\s*(?:[ap]\.m\.|[ap]m)(?![\w])|\b(?:noon|midnight|tengah malam|tengah hari)\b",
-    re.IGNORECASE,
-)
-_WHY = re.compile(r"\b(?:karena|sebab|akibat|lantaran|because|due to|as a result of|owing to|after|setelah|so that|agar|supaya|in order to)\b[^.;]*", re.IGNORECASE)
-_PLACE_PREPOSITIONS = r"(?:di|ke|dari|menuju|dekat|in|at|to|from|near|outside|inside)"
-_PLACE = re.compile(rf"\b{_PLACE_PREPOSITIONS}\s+(?:the\s+)?({_CAPITALISED}(?:(?:\s+|,\s*|\s+(?:dan|and|of|de)\s+){_CAPITALISED})*)")
-_JOINERS = ("untuk", "dan", "of", "for", "and", "urusan", "bidang")
-"""Small words inside an office title: "Duta Besar AS untuk RI", "Minister of Trade"."""
 
 
 def answer_spans(query: Query, sentence: str, lexicon: Lexicon) -> tuple[str, ...]:
@@ -43,7 +33,7 @@ def _spans_for(kind: str, query: Query, sentence: str, lexicon: Lexicon) -> tupl
     if kind == "when":
         return _first_new(dates(sentence, lexicon), asked)
     if kind == "time":
-        return _first_new((match.group() for match in _CLOCK.finditer(sentence)), asked)
+        return _first_new((match.group() for match in lexicon.regex("clock_time", re.IGNORECASE).finditer(sentence)), asked)
     if kind == "duration":  # "How long …?" asks for a time, or for a length when no time is given
         return _first_new(quantities(sentence, lexicon, categories=("time",)), asked) or _first_new(
             quantities(sentence, lexicon, categories=("length",)), asked
@@ -59,7 +49,7 @@ def _spans_for(kind: str, query: Query, sentence: str, lexicon: Lexicon) -> tupl
             return role_of_named_person(query, sentence, lexicon)
         return people(query, sentence, lexicon)
     if kind == "why":
-        match = _WHY.search(sentence)
+        match = lexicon.regex("reason_clause", re.IGNORECASE).search(sentence)
         return (match.group().strip(" ,"),) if match else ()
     return ()
 
@@ -68,21 +58,22 @@ def _spans_for(kind: str, query: Query, sentence: str, lexicon: Lexicon) -> tupl
 
 
 @lru_cache(maxsize=4)
-def _date_pattern(calendar_words: tuple[tuple[str, str], ...]) -> re.Pattern[str]:
+def _date_pattern(calendar_words: tuple[tuple[str, str], ...], year_preposition: str, ordinal_suffix: str) -> re.Pattern[str]:
     days = "|".join(re.escape(word) for word, kind in calendar_words if kind == "day")
     months = "|".join(re.escape(word) for word, kind in sorted(calendar_words, key=lambda item: -len(item[0])) if kind == "month")
     day = rf"(?:{days})"
     month = rf"(?:{months})\.?"
     return re.compile(
         rf"\b(?:{day}(?:,?\s*\(?\d{{1,2}}/\d{{1,2}}(?:/\d{{2,4}})?\)?|,?\s+\d{{1,2}}\s+{month}(?:\s+\d{{4}})?|,?\s+{month}\s+\d{{1,2}}(?:,?\s+\d{{4}})?)?"
-        rf"|\d{{1,2}}\s+{month}(?:\s+\d{{4}})?|{month}\s+\d{{1,2}}(?:st|nd|rd|th)?(?:,?\s+\d{{4}})?|{month}\s+\d{{4}}"
-        rf"|\d{{1,2}}/\d{{1,2}}/\d{{2,4}}|(?:tahun|in|since|sejak)\s+(?:19|20)\d{{2}})(?!\w)",
+        rf"|\d{{1,2}}\s+{month}(?:\s+\d{{4}})?|{month}\s+\d{{1,2}}(?:{ordinal_suffix})?(?:,?\s+\d{{4}})?|{month}\s+\d{{4}}"
+        rf"|\d{{1,2}}/\d{{1,2}}/\d{{2,4}}|(?:{year_preposition})\s+(?:19|20)\d{{2}})(?!\w)",
         re.IGNORECASE,
     )
 
 
 def dates(sentence: str, lexicon: Lexicon) -> list[str]:
-    pattern = _date_pattern(tuple(sorted((word, kind) for word, (kind, _) in lexicon.calendar.items())))
+    calendar_words = tuple(sorted((word, kind) for word, (kind, _) in lexicon.calendar.items()))
+    pattern = _date_pattern(calendar_words, lexicon.patterns["year_preposition"], lexicon.patterns["ordinal_suffix"])
     found = []
     for match in pattern.finditer(sentence):
         text = match.group()
@@ -95,15 +86,14 @@ def dates(sentence: str, lexicon: Lexicon) -> list[str]:
 
 
 @lru_cache(maxsize=4)
-def _quantity_pattern(unit_words: tuple[str, ...], number_words: tuple[str, ...]) -> re.Pattern[str]:
+def _quantity_pattern(unit_words: tuple[str, ...], number_words: tuple[str, ...], prefix: str, scale_words: str, range_words: str) -> re.Pattern[str]:
     units = "|".join(re.escape(word) for word in sorted(unit_words, key=len, reverse=True))
-    prefix = r"(?:Rp\.?|IDR|US\$|S\$|\$|€|£|RM|USD|SGD|PHP|₱)"
-    scale = r"(?:\s*(?:ribu|juta|miliar|milyar|triliun|thousand|million|billion|trillion|mn|bn|m|b)\b)?"
+    scale = rf"(?:\s*(?:{scale_words})\b)?"
     # After the number: a unit ("%", "km", "persen"), else the word it counts ("120 rumah", "three goals").
     counted = rf"(?:\s*(?:{units})(?!\w)|\s+[^\W\d_]+(?:-[^\W\d_]+)?)?"
     number = rf"(?:{_NUMBER}|\b(?:{'|'.join(number_words)})\b)"
     return re.compile(
-        rf"(?<![\w/.,]){prefix}\s?{_NUMBER}{scale}|(?<![\w/.,]){number}(?:\s*(?:-|to|hingga|sampai)\s*{_NUMBER})?{scale}{counted}",
+        rf"(?<![\w/.,])(?:{prefix})\s?{_NUMBER}{scale}|(?<![\w/.,]){number}(?:\s*(?:{range_words})\s*{_NUMBER})?{scale}{counted}",
         re.IGNORECASE,
     )
 
@@ -111,11 +101,17 @@ def _quantity_pattern(unit_words: tuple[str, ...], number_words: tuple[str, ...]
 def quantities(sentence: str, lexicon: Lexicon, categories: tuple[str, ...] | None = None) -> list[str]:
     """Numbers with what they count or measure ("120 rumah", "Rp25 miliar", "3.5 percent", "14 hari"),
     keeping only those of the given unit categories (all when None)."""
-    pattern = _quantity_pattern(tuple(word for word in lexicon.units if not word.isalpha() or len(word) > 1), tuple(lexicon.numbers))
+    pattern = _quantity_pattern(
+        tuple(word for word in lexicon.units if not word.isalpha() or len(word) > 1),
+        tuple(lexicon.numbers),
+        lexicon.patterns["currency_prefix"],
+        lexicon.patterns["number_scale"],
+        lexicon.patterns["number_range"],
+    )
     found = []
     for match in pattern.finditer(sentence):
         text = match.group().strip()
-        if _inside_date_or_time(sentence, match.start(), match.end()):
+        if _inside_date_or_time(sentence, match.start(), match.end(), lexicon):
             continue
         if categories is None or unit_category(text, lexicon) in categories:
             found.append(text)
@@ -124,7 +120,7 @@ def quantities(sentence: str, lexicon: Lexicon, categories: tuple[str, ...] | No
 
 def unit_category(quantity: str, lexicon: Lexicon) -> str | None:
     lowered = quantity.lower()
-    if re.match(r"(rp|idr|us\$|s\$|\$|€|£|rm|usd|sgd|php|₱)", lowered):
+    if lexicon.regex("currency_prefix", re.IGNORECASE).match(lowered):
         return "money"
     words = re.findall(r"[^\W\d_]+|%|°c", lowered)
     for word in reversed(words):
@@ -133,9 +129,9 @@ def unit_category(quantity: str, lexicon: Lexicon) -> str | None:
     return None
 
 
-def _inside_date_or_time(sentence: str, start: int, end: int) -> bool:
+def _inside_date_or_time(sentence: str, start: int, end: int, lexicon: Lexicon) -> bool:
     around = sentence[max(0, start - 1) : end + 1]
-    return bool(re.search(r"\d[/:]\d|\d/|/\d", around)) or bool(re.match(r"\d{1,2}\.\d{2}\s*(WIB|WITA|WIT)", sentence[start:end + 6]))
+    return bool(re.search(r"\d[/:]\d|\d/|/\d", around)) or bool(lexicon.regex("zoned_clock_time").match(sentence[start : end + 6]))
 
 
 def counts(query: Query, sentence: str, lexicon: Lexicon, asked: set[str]) -> tuple[str, ...]:
@@ -157,9 +153,9 @@ def counts(query: Query, sentence: str, lexicon: Lexicon, asked: set[str]) -> tu
             named = people(query, sentence, lexicon)
             return named if len(named) > 1 else ()
         return ()
-    sentence_keys = set().union(*(keys(word) for word in tokenize(sentence))) if sentence else set()
-    if not query.focus or focus_keys & sentence_keys:
-        return candidates[:1] and (candidates[0],)
+    sentence_keys = set().union(*(keys(word) for word in tokenize(sentence)))
+    if candidates and (not query.focus or focus_keys & sentence_keys):
+        return (candidates[0],)
     return ()
 
 
@@ -177,9 +173,14 @@ def _keys_of(words: tuple[str, ...], lexicon: Lexicon) -> set[str]:
 # -- places, people, offices ----------------------------------------------------------------------
 
 
+def _place_pattern(lexicon: Lexicon) -> re.Pattern[str]:
+    prepositions, article, joiners = (lexicon.patterns[name] for name in ("place_preposition", "place_article", "place_joiner"))
+    return re.compile(rf"\b(?:{prepositions})\s+(?:(?:{article})\s+)?({_CAPITALISED}(?:(?:\s+|,\s*|\s+(?:{joiners})\s+){_CAPITALISED})*)")
+
+
 def places(sentence: str, lexicon: Lexicon) -> list[str]:
     found = []
-    for match in _PLACE.finditer(sentence):
+    for match in _place_pattern(lexicon).finditer(sentence):
         place = match.group(1).rstrip(",.")
         words = [word.lower().strip(",.") for word in place.split()]
         if words[0] in lexicon.calendar or all(lexicon.is_stopword(word) for word in words):
@@ -213,7 +214,7 @@ def named_people(sentence: str, lexicon: Lexicon) -> list[tuple[str, str, int]]:
         name_words = [word.strip(",;.") for word in words[split_at:]]
         if not name_words or (len(name_words) == 1 and split_at == 0) or any(word.isupper() and len(word) > 1 for word in name_words):
             continue
-        if split_at == 0 and re.search(rf"\b{_PLACE_PREPOSITIONS}\s+$", sentence[max(0, start - 8) : start].lower()):
+        if split_at == 0 and re.search(rf"\b(?:{lexicon.patterns['place_preposition']})\s+$", sentence[max(0, start - 8) : start].lower()):
             continue  # "di Palu", "in Hanoi": a place
         name = " ".join(name_words)
         name_start = sentence.find(name, start)
@@ -232,7 +233,7 @@ def _title_runs(sentence: str, lexicon: Lexicon) -> list[tuple[int, int]]:
             between = sentence[previous_end:start]
             first_word = sentence[start:end].split()[0].lower()
             starts_with_title = lexicon.is_title_word(sentence[previous_start:previous_end].split()[0])
-            if re.fullmatch(rf"\s+(?:{'|'.join(_JOINERS)})\s+", between) and starts_with_title and first_word not in lexicon.offices:
+            if re.fullmatch(rf"\s+(?:{lexicon.patterns['title_joiner']})\s+", between) and starts_with_title and first_word not in lexicon.offices:
                 merged[-1] = (previous_start, end)
                 continue
         merged.append((start, end))
@@ -242,7 +243,7 @@ def _title_runs(sentence: str, lexicon: Lexicon) -> list[tuple[int, int]]:
 def _full_title(sentence: str, start: int, title: str, lexicon: Lexicon) -> str:
     """Extend a title backwards over "untuk"/"of"-joined title words: "Duta Besar AS untuk RI"."""
     while True:
-        before = re.search(rf"({_CAPITALISED}(?:\s+{_CAPITALISED})*)\s+(?:{'|'.join(_JOINERS)})\s+$", sentence[:start])
+        before = re.search(rf"({_CAPITALISED}(?:\s+{_CAPITALISED})*)\s+(?:{lexicon.patterns['title_joiner']})\s+$", sentence[:start])
         if not before or not all(lexicon.is_title_word(word) for word in before.group(1).split()):
             return title
         title = sentence[before.start() : start] + title
@@ -268,8 +269,7 @@ def people(query: Query, sentence: str, lexicon: Lexicon) -> tuple[str, ...]:
 
 
 def _office_words(query: Query, lexicon: Lexicon) -> list[str]:
-    return [word for word in query.term_words if word in lexicon.offices or word in lexicon.contractions or any(
-        part in lexicon.offices for translation in lexicon.translations(word) for part in translation.split())]
+    return [word for word in query.term_words if lexicon.is_office_word(word) or word in lexicon.contractions]
 
 
 def _office_holders(subject: str, people_found: list[tuple[str, str]], lexicon: Lexicon) -> tuple[str, ...]:
@@ -283,17 +283,16 @@ def _office_holders(subject: str, people_found: list[tuple[str, str]], lexicon: 
         return ()
     terms = [lexicon.term(word) for word in words]
 
-    def title_words(title: str) -> list[set[str]]:
-        found = []
+    def title_forms(title: str) -> set[str]:
+        found: set[str] = set()
         for written in re.findall(r"[\w'’-]+", title):
             token = written.lower()
-            found.append({token, stem_en(token)} | {part for word in lexicon.expansion(token, written) for part in (word, stem_en(word))})
+            found |= {token, stem_en(token)} | {part for word in lexicon.expansion(token, written) for part in (word, stem_en(word))}
         return found
 
     scores = {}
     for title, name in people_found:
-        forms = title_words(title)
-        every = set().union(*forms) if forms else set()
+        every = title_forms(title)
         hits = [any(all(part & every for part in alternative) for alternative in term) for term in terms]
         title_tokens = [word for written in title.split() for word in (lexicon.expansion(written.lower(), written) or (written.lower(),))]
         unasked_offices = sum(1 for word in title_tokens if word in lexicon.offices and not any(

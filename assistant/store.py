@@ -281,29 +281,23 @@ class SentenceIndex:
 
     # -- calibration -------------------------------------------------------------------------------
 
-    def offtopic_calibration(self, collection: str, doc_ids: list[str]) -> dict[str, dict[str, float]]:
-        """For each document, how well its best sentence matches questions about nothing in particular
-        (`data/offtopic_probes.txt`): mean and spread of the best cosine. The answerer judges a question's
-        relevance against this, so an article whose sentences all sit close to everything (a long
-        general one) is not mistaken for a match."""
+    def offtopic_calibration(self, collection: str, doc_ids: list[str], probes: tuple[str, ...]) -> dict[str, dict[str, float]]:
+        """For each document, how well its best sentence matches `probes`, questions about nothing in
+        particular (`data/offtopic_probes.txt`): mean and spread of the best cosine. The answerer judges
+        a question's relevance against this, so an article whose sentences sit close to everything (a
+        long general one) is not mistaken for a match."""
         if not doc_ids:
             return {}
-        probes = self._probe_embeddings()
+        embeddings = [list(self.embedder.embed_query(probe)) for probe in probes]
         calibration = {}
         for doc_id in doc_ids:
             with self.guard():
-                result = self._raw_collection(collection).query(query_embeddings=probes, n_results=1, where={"doc_id": doc_id}, include=["distances"])
+                result = self._raw_collection(collection).query(query_embeddings=embeddings, n_results=1, where={"doc_id": doc_id}, include=["distances"])
             best = [1.0 - distances[0] for distances in result["distances"] if distances]
             mean = sum(best) / len(best)
             spread = (sum((value - mean) ** 2 for value in best) / len(best)) ** 0.5
-            calibration[doc_id] = {"mean": round(mean, 5), "std": round(max(spread, 0.005), 5), "max": round(max(best), 5)}
+            calibration[doc_id] = {"mean": round(mean, 5), "std": round(max(spread, 0.005), 5)}
         return calibration
-
-    def _probe_embeddings(self) -> list[list[float]]:
-        from assistant.lexicon import DATA_DIR
-
-        probes = [line for line in (DATA_DIR / "offtopic_probes.txt").read_text(encoding="utf-8").splitlines() if line.strip() and not line.startswith("#")]
-        return [list(self.embedder.embed_query(probe)) for probe in probes]
 
     # -- reading -------------------------------------------------------------------------------
 

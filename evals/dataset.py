@@ -56,30 +56,9 @@ class ArticleCases:
 
 
 def load_dataset(path: str | Path | None = None) -> list[Case]:
-    """The seed article's cases (`evals/dataset.yaml` or another file in its format)."""
+    """The seed article's cases (`evals/dataset.yaml` or another file in its format: gold as sentence ids)."""
     data = yaml.safe_load(Path(path or DEFAULT_DATASET).read_text(encoding="utf-8"))
-    doc_id = data.get("document", "")
-    common = {"doc_id": doc_id, "article_lang": data.get("language", "id")}
-    cases = [
-        Case(q["id"], q["lang"], q["question"], tuple(q["gold"]), expect=tuple(q.get("expect", ())), kind="single", **common)
-        for q in data.get("questions", [])
-    ]
-    cases += [Case(q["id"], q["lang"], q["question"], (), kind="unanswerable", shape=q.get("kind", ""), **common) for q in data.get("unanswerable", [])]
-    cases += [
-        Case(
-            q["id"],
-            q["lang"],
-            q["question"],
-            () if q.get("unanswerable") else tuple(q["gold"]),
-            history=tuple(q.get("history", ())),
-            expect=tuple(q.get("expect", ())),
-            kind="followup",
-            **common,
-        )
-        for q in data.get("followups", [])
-    ]
-    _check_unique(cases)
-    return cases
+    return _cases(data, data.get("document", ""), data.get("language", "id"), gold=lambda q: tuple(q["gold"]), id_prefix="")
 
 
 def load_dev_article(path: Path) -> ArticleCases:
@@ -87,17 +66,24 @@ def load_dev_article(path: Path) -> ArticleCases:
     data = yaml.safe_load(path.read_text(encoding="utf-8"))
     source = ARTICLES_DIR / data["article"]
     doc_id = source.stem
-    language = data["language"]
 
-    def gold(positions) -> tuple[str, ...]:
-        return tuple(f"{doc_id}#{position:02d}" for position in positions)
+    def gold(q: dict) -> tuple[str, ...]:
+        return tuple(f"{doc_id}#{position:02d}" for position in q.get("gold", ()))
+
+    cases = _cases(data, doc_id, data["language"], gold=gold, id_prefix=f"{doc_id}/")
+    return ArticleCases(doc_id, source, data["language"], tuple(cases), tuple(data.get("sentences", ())))
+
+
+def _cases(data: dict, doc_id: str, language: str, gold, id_prefix: str) -> list[Case]:
+    """The `questions`, `unanswerable` and `followups` sections as cases; `gold` reads a case's gold ids."""
 
     def case(q: dict, kind: str) -> Case:
+        unanswerable = kind == "unanswerable" or bool(q.get("unanswerable"))
         return Case(
-            id=f"{doc_id}/{q['id']}",
+            id=f"{id_prefix}{q['id']}",
             lang=q["lang"],
             question=q["question"],
-            gold=gold(q.get("gold", ())) if kind != "unanswerable" else (),
+            gold=() if unanswerable else gold(q),
             history=tuple(q.get("history", ())),
             expect=tuple(q.get("expect", ()) or ()),
             kind=kind,
@@ -110,7 +96,7 @@ def load_dev_article(path: Path) -> ArticleCases:
     cases += [case(q, "unanswerable") for q in data.get("unanswerable", [])]
     cases += [case(q, "followup") for q in data.get("followups", [])]
     _check_unique(cases)
-    return ArticleCases(doc_id, source, language, tuple(cases), tuple(data.get("sentences", ())))
+    return cases
 
 
 def load_suite(dataset: str | Path | None = None, dev_dir: Path = DEV_DIR) -> list[ArticleCases]:

@@ -58,6 +58,7 @@ class CaseResult:
     signals: dict[str, float] | None
     """The answerability signals; None when no model decides (bad input, small talk, summaries)."""
     forced_abstain: bool
+    """Refused whatever the model says: bad input, or an office the article never names."""
     seconds: float
     abstained: bool = False
     loao_abstained: bool = False
@@ -100,8 +101,7 @@ def run(config: Config = DEFAULT_CONFIG, articles: Sequence[ArticleCases] | None
             settings = Settings(data_dir=data_dir, embedding=config.embedding, retrieval=config.retrieval, llm=None, chroma_url=None, collection=f"eval_{number}")
             ingest([str(article.source)], settings=settings)
             bot = Assistant.load(settings)
-            answerer = bot.answerer
-            assert isinstance(answerer, ExtractiveAnswerer)
+            answerer = ExtractiveAnswerer(bot.searcher)  # the eval measures the default answerer
             results += [_run_case(bot, answerer, case) for case in article.cases]
     finally:
         shutil.rmtree(data_dir, ignore_errors=True)
@@ -124,7 +124,14 @@ def _run_case(bot: Assistant, answerer: ExtractiveAnswerer, case: Case) -> CaseR
         return CaseResult(case, ranking, [], [], "", None, True, time.perf_counter() - started)
     answer = compose(query, assessment.chosen, bot.searcher, answerer=answerer.name)
     return CaseResult(
-        case, ranking, [c.sentence_id for c in answer.citations], _spans(answer), answer.text, assessment.signals, False, time.perf_counter() - started
+        case,
+        ranking,
+        [c.sentence_id for c in answer.citations],
+        _spans(answer),
+        answer.text,
+        assessment.signals,
+        assessment.office_never_named,
+        time.perf_counter() - started,
     )
 
 
@@ -147,7 +154,7 @@ MIN_ANSWERED = 0.90
 def fit_model(results: Sequence[CaseResult], fitted_on: dict | None = None) -> AnswerabilityModel:
     """Fit the answerability model on these cases, then choose its threshold: the one that refuses the
     most unanswerable questions while still answering ≥ 90 % of the answerable ones (on these cases).
-    The signals separate near misses from answerable questions only partly (see docs/quality.md), so
+    The signals separate near misses from answerable questions only partly (README, "Quality"), so
     the threshold decides which error to make; answering with a cited, quoted sentence is the one a
     reader can check, a refusal of an answerable question is not."""
     rows, labels = training_rows(results)

@@ -9,8 +9,8 @@ are copied, not recomputed.
 from __future__ import annotations
 
 import hashlib
-import re
 import json
+import re
 import time
 from dataclasses import dataclass
 from datetime import datetime, timezone
@@ -72,8 +72,10 @@ def ingest(sources: list[str] | None = None, *, settings: Settings, progress: Pr
     previous = current["collection"]
     documents = dict(current["documents"])
     lexicon = default_lexicon()
+    same_lexicon = current.get("lexicon") == lexicon.digest
     for article in articles:
-        documents[article.doc_id] = _document_entry(article, lexicon, previous_entry=current["documents"].get(article.doc_id))
+        previous_entry = current["documents"].get(article.doc_id) if same_lexicon else None
+        documents[article.doc_id] = _document_entry(article, lexicon, previous_entry)
     collection = index.version_name(_fingerprint(index.embedder.model_id, current, documents, lexicon.digest))
     if collection == previous:  # the same articles again: nothing to read or write
         unchanged = tuple(DocumentReport(a.doc_id, a.title, len(a.sentences), 0, 0, len(a.sentences)) for a in articles)
@@ -82,12 +84,15 @@ def ingest(sources: list[str] | None = None, *, settings: Settings, progress: Pr
     old_records = index.records(previous) if previous else []
     old_by_id = {row.sentence_id: (row, meta, embedding) for row, meta, embedding in old_records}
     ingested = {article.doc_id for article in articles}
-    # Other articles' records are copied with their terms recomputed: the lexicon may have changed.
+    # Other articles' records are copied as they are; after a change of the language data their
+    # terms are recomputed and their off-topic calibration redone.
     reused = [
-        (row.sentence_id, row.text, {**meta, "stems": " ".join(lexicon.sentence_terms(row.text))}, embedding)
+        (row.sentence_id, row.text, meta if same_lexicon else {**meta, "stems": " ".join(lexicon.sentence_terms(row.text))}, embedding)
         for row, meta, embedding in old_records
         if row.doc_id not in ingested
     ]
+    if not same_lexicon:
+        documents = {doc_id: {key: value for key, value in entry.items() if key != "offtopic"} for doc_id, entry in documents.items()}
     to_embed = []
     reports = []
     for article in articles:
@@ -107,7 +112,7 @@ def ingest(sources: list[str] | None = None, *, settings: Settings, progress: Pr
         progress.embedding(len(to_embed))
     index.write_version(collection, reused, to_embed, progress=progress.advance)
     uncalibrated = [doc_id for doc_id, entry in documents.items() if "offtopic" not in entry]
-    for doc_id, calibration in index.offtopic_calibration(collection, uncalibrated).items():
+    for doc_id, calibration in index.offtopic_calibration(collection, uncalibrated, lexicon.offtopic_probes).items():
         documents[doc_id] = {**documents[doc_id], "offtopic": calibration}
     manifest = {**current, "documents": documents, "collection": collection, "package_version": __version__, "lexicon": lexicon.digest}
     index.activate(manifest)
@@ -130,7 +135,7 @@ def _read_all(sources: list[str], progress: Progress) -> list[Article]:
 
 def _document_entry(article: Article, lexicon: Lexicon, previous_entry: dict | None) -> dict:
     """The manifest's entry for one article. Its off-topic calibration (see `SentenceIndex.offtopic_calibration`)
-    is kept while its text is unchanged."""
+    is kept while its text and the language data (`previous_entry` is None after a change) are unchanged."""
     entry = {
         "title": article.title,
         "source": article.source,

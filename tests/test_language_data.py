@@ -53,6 +53,7 @@ def test_a_changed_word_list_re_stems_the_index_on_the_next_ingest(fresh_setting
     bot = Assistant.load(fresh_settings)
     assert bot.manifest["lexicon"] == "changed"
     assert any("bah" in sentence.stems.split() for sentence in bot.searcher.sentences.values())
+    assert all("offtopic" in document for document in bot.documents.values())  # calibration redone, not lost
 
 
 QUESTIONS_ABOUT_THE_SEED = (

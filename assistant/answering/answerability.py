@@ -24,7 +24,7 @@ from __future__ import annotations
 import json
 import math
 from collections.abc import Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from pathlib import Path
 
 from assistant.lexicon import DATA_DIR, Lexicon, keys, term_occurs, tokenize
@@ -49,7 +49,7 @@ FEATURES = (
     "cross_language",
 )
 
-DEFAULT_CALIBRATION = {"mean": 0.78, "std": 0.02, "max": 0.82}
+DEFAULT_CALIBRATION = {"mean": 0.78, "std": 0.02}
 """Used only for an index written before calibration existed; re-ingesting computes the real one."""
 
 
@@ -57,26 +57,27 @@ def features(query: Query, chosen: Sequence[ScoredSentence], searcher: SentenceS
     """The signals for answering `query` with the `chosen` sentences (best first)."""
     best = chosen[0]
     lexicon = searcher.lexicon
-    calibration = searcher.document(best.sentence.doc_id).get("offtopic") or DEFAULT_CALIBRATION
+    document = searcher.document(best.sentence.doc_id)
+    calibration = document.get("offtopic") or DEFAULT_CALIBRATION
     cited_terms = frozenset().union(*(frozenset(item.sentence.stems.split()) for item in chosen))
     typed = [kind for kind in query.kinds if kind in TYPED_KINDS]
-    spans_by_kind = {kind: _has_span(query, kind, chosen, lexicon) for kind in typed}
     identity = query.kind == "who" and query.subject is not None
     vocabulary = searcher.vocabulary(best.sentence.doc_id)
+    in_article = [term_occurs(term, vocabulary) for term in query.terms]
     return {
         "relevance": (best.dense - calibration["mean"]) / calibration["std"],
         "dense": best.dense,
         "coverage": coverage(query, cited_terms),
-        "article_coverage": coverage(query, vocabulary),
+        "article_coverage": sum(in_article) / len(in_article) if in_article else 1.0,
         "focus_supported": focus_supported(query, cited_terms, lexicon),
-        "typed_without_span": float(bool(typed) and not all(spans_by_kind.values())),
-        "identity_without_holder": float(identity and not any(answer_spans(query, item.sentence.text, lexicon) for item in chosen)),
+        "typed_without_span": float(not all(_has_span(query.part(kind), chosen, lexicon) for kind in typed)),
+        "identity_without_holder": float(identity and not _has_span(query, chosen, lexicon)),
         "other_time_mismatch": float(_other_time_mismatch(query, chosen, lexicon)),
         "lexical": best.lexical,
-        "missing_terms": float(min(3, sum(not term_occurs(term, vocabulary) for term in query.terms))),
-        "nothing_in_article": float(bool(query.terms) and not any(term_occurs(term, vocabulary) for term in query.terms)),
+        "missing_terms": float(min(3, in_article.count(False))),
+        "nothing_in_article": float(bool(in_article) and not any(in_article)),
         # Asked in the other language than the article's, cosines and term matches run lower.
-        "cross_language": float(query.language != searcher.document(best.sentence.doc_id).get("language", query.language)),
+        "cross_language": float(query.language != document.get("language", query.language)),
     }
 
 
@@ -89,9 +90,8 @@ def focus_supported(query: Query, terms: frozenset[str], lexicon: Lexicon) -> fl
     return sum(term_occurs(lexicon.term(word), terms) for word in focus) / len(focus)
 
 
-def _has_span(query: Query, kind: str, chosen: Sequence[ScoredSentence], lexicon: Lexicon) -> bool:
-    single = replace(query, kinds=(kind,), kind=kind)  # type: ignore[arg-type]
-    return any(answer_spans(single, item.sentence.text, lexicon) for item in chosen)
+def _has_span(query: Query, chosen: Sequence[ScoredSentence], lexicon: Lexicon) -> bool:
+    return any(answer_spans(query, item.sentence.text, lexicon) for item in chosen)
 
 
 def _other_time_mismatch(query: Query, chosen: Sequence[ScoredSentence], lexicon: Lexicon) -> bool:

@@ -45,6 +45,11 @@ class Assessment:
     scored: tuple[ScoredSentence, ...]
     chosen: tuple[ScoredSentence, ...]
     signals: dict[str, float]
+    office_never_named: bool
+    """An identity question about an office the article never names: refused whatever the model says."""
+
+    def answerable(self, model: AnswerabilityModel) -> bool:
+        return not self.office_never_named and model.answerable(self.signals)
 
 
 class ExtractiveAnswerer:
@@ -63,7 +68,7 @@ class ExtractiveAnswerer:
         if query.summary:
             return self.summarise(query)
         assessment = self.assess(query)
-        if assessment is None or self.office_never_named(query, assessment) or not self.model.answerable(assessment.signals):
+        if assessment is None or not assessment.answerable(self.model):
             return refusal(query, "not_in_article")
         return compose(query, assessment.chosen, self.searcher, answerer=self.name)
 
@@ -84,21 +89,18 @@ class ExtractiveAnswerer:
         if not scored:
             return None
         chosen = self.select(query, scored)
-        return Assessment(query, tuple(scored), tuple(chosen), features(query, chosen, self.searcher))
+        signals = features(query, chosen, self.searcher)
+        return Assessment(query, tuple(scored), tuple(chosen), signals, self.office_never_named(query, chosen[0].sentence.doc_id))
 
-    def office_never_named(self, query: Query, assessment: Assessment) -> bool:
+    def office_never_named(self, query: Query, doc_id: str) -> bool:
         """"Who is the US President?" about an article that never mentions a president: an identity
         question about an office the article does not name cannot be answered from it, however close
         the best sentence scores. Only office words count (not names or other nouns), in either language."""
         if not query.subject:
             return False
         lexicon = self.searcher.lexicon
-        vocabulary = self.searcher.vocabulary(assessment.chosen[0].sentence.doc_id)
-        offices = [
-            word
-            for word in lexicon.content_tokens(query.subject)
-            if word in lexicon.offices or any(part in lexicon.offices for phrase in lexicon.translations(word) for part in phrase.split())
-        ]
+        vocabulary = self.searcher.vocabulary(doc_id)
+        offices = [word for word in lexicon.content_tokens(query.subject) if lexicon.is_office_word(word)]
         return any(not term_occurs(lexicon.term(word), vocabulary) for word in offices)
 
     def summarise(self, query: Query) -> Answer:
@@ -128,7 +130,7 @@ class ExtractiveAnswerer:
                 chosen.append(candidate)
                 covered |= set(candidate.sentence.stems.split())
         for kind in query.kinds[1:]:
-            part = replace(query, kind=kind, kinds=(kind,))
+            part = query.part(kind)
             if any(answer_spans(part, item.sentence.text, lexicon) for item in chosen):
                 continue
             for candidate in scored[1:]:
