@@ -193,6 +193,12 @@ def test_who_holds_an_office_the_article_never_mentions_is_an_abstention(bot):
     assert bot.ask("Who is the CEO of the companies?").abstained
 
 
+def test_a_misspelt_office_the_article_does_name_is_answered(bot):
+    # "penasehat" is a common spelling of "penasihat" (adviser); the article names a senior policy adviser.
+    answer = bot.ask("siapa penasehat kebijakan senior dept perdagangan AS yg ikut hadir?")
+    assert not answer.abstained and "Susannah Marshall" in answer.text
+
+
 def test_who_did_the_minister_meet_names_the_us_officials(bot):
     answer = bot.ask("Who did the minister meet?")
     assert answer.brief == "Marisa Lago and Kamala Shirin Lakhdhir [1]."

@@ -101,7 +101,15 @@ class ExtractiveAnswerer:
         lexicon = self.searcher.lexicon
         vocabulary = self.searcher.vocabulary(doc_id)
         offices = [word for word in lexicon.content_tokens(query.subject) if lexicon.is_office_word(word)]
-        return any(not term_occurs(lexicon.term(word), vocabulary) for word in offices)
+        return any(not self._named_in(word, vocabulary) for word in offices)
+
+    def _named_in(self, word: str, vocabulary: frozenset[str]) -> bool:
+        """The word, or a synonym reached through the other language ("penasehat" → adviser →
+        "penasihat", a common misspelling), occurs in the article."""
+        lexicon = self.searcher.lexicon
+        if term_occurs(lexicon.term(word), vocabulary):
+            return True
+        return any(term_occurs(lexicon.term(part), vocabulary) for phrase in lexicon.translations(word) for part in phrase.split())
 
     def summarise(self, query: Query) -> Answer:
         """A news article's lead (its first sentences) is its summary: quote the first two of the
