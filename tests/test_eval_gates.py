@@ -12,7 +12,8 @@ import math
 import pytest
 
 from evals.dataset import load_suite
-from evals.runner import DEFAULT_CONFIG, PAIRS, run
+from evals.runner import DEFAULT_CONFIG, PAIRS, markdown, run
+from tests.conftest import ROOT
 
 FLOORS = {
     "all": {"hit@1": 0.78, "answered": 0.86, "gold cited": 0.72, "abstain R": 0.38},
@@ -55,3 +56,8 @@ def test_quality_on_held_out_articles_does_not_drop(report):
 def test_abstentions_are_mostly_right(report):
     answers = report.answers("all", held_out=True)
     assert answers["abstain P"] >= 0.5, answers
+
+
+def test_readme_quality_tables_are_what_the_eval_prints(report):
+    # The README's numbers come from `assistant eval --markdown`; a change that moves them must update them.
+    assert markdown(report) in (ROOT / "README.md").read_text(encoding="utf-8")
