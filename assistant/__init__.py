@@ -13,7 +13,42 @@ from typing import TYPE_CHECKING
 
 __version__ = "0.1.0"
 
-__all__ = ["Answer", "Assistant", "Citation", "Hit", "Settings", "Turn", "__version__"]
+from assistant.errors import (
+    AssistantError,
+    ConfigurationError,
+    DocumentTooLargeError,
+    EmbedderMismatchError,
+    EmptyDocumentError,
+    IndexNotFoundError,
+    IndexProblemError,
+    IndexUnavailableError,
+    IngestError,
+    SourceNotFoundError,
+    SourceUnreachableError,
+    UndecodableDocumentError,
+)
+
+__all__ = [
+    "Answer",
+    "Assistant",
+    "AssistantError",
+    "Citation",
+    "ConfigurationError",
+    "DocumentTooLargeError",
+    "EmbedderMismatchError",
+    "EmptyDocumentError",
+    "Hit",
+    "IndexNotFoundError",
+    "IndexProblemError",
+    "IndexUnavailableError",
+    "IngestError",
+    "Settings",
+    "SourceNotFoundError",
+    "SourceUnreachableError",
+    "Turn",
+    "UndecodableDocumentError",
+    "__version__",
+]
 
 if TYPE_CHECKING:
     from assistant.core import Assistant

@@ -7,7 +7,7 @@
     │   ├── UndecodableDocumentError  binary or non-UTF-8 file
     │   ├── SourceUnreachableError  URL that cannot be fetched
     │   └── DocumentTooLargeError   over the size limit
-    ├── IndexProblem                the index cannot be used
+    ├── IndexProblemError           the index cannot be used
     │   ├── IndexNotFoundError      nothing ingested yet
     │   ├── EmbedderMismatchError   index built with another embedding model
     │   └── IndexUnavailableError   Chroma server down or unreachable
@@ -45,21 +45,25 @@ class DocumentTooLargeError(IngestError):
     pass
 
 
-class IndexProblem(AssistantError):
+class IndexProblemError(AssistantError):
     pass
 
 
-class IndexNotFoundError(IndexProblem):
+class IndexNotFoundError(IndexProblemError):
     pass
 
 
-class EmbedderMismatchError(IndexProblem):
+class EmbedderMismatchError(IndexProblemError):
     pass
 
 
-class IndexUnavailableError(IndexProblem):
+class IndexUnavailableError(IndexProblemError):
     pass
 
 
 class ConfigurationError(AssistantError):
     pass
+
+
+IndexProblem = IndexProblemError
+"""The earlier name, kept so code written against it keeps working."""

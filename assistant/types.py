@@ -19,6 +19,17 @@ class Hit:
     title: str = ""
     source: str = ""
 
+    def to_dict(self) -> dict:
+        return {
+            "sentence_id": self.sentence_id,
+            "doc_id": self.doc_id,
+            "position": self.position,
+            "text": self.text,
+            "score": round(self.score, 4),
+            "title": self.title,
+            "source": self.source,
+        }
+
     def __repr__(self) -> str:
         return f"Hit({self.sentence_id!r}, score={self.score:.3f}, text={_short(self.text)!r})"
 
@@ -37,6 +48,8 @@ class Citation:
     source: str = ""
     highlights: tuple[str, ...] = ()
     """Sub-spans of `text` that answer the question (names, a date, a number, places), if any."""
+    url: str = ""
+    """A link that opens the source at this sentence (documents ingested from a URL); empty otherwise."""
 
     @classmethod
     def from_hit(cls, marker: int, hit: Hit, highlights: tuple[str, ...] = ()) -> Citation:
@@ -54,15 +67,27 @@ class Citation:
 
     def to_dict(self) -> dict:
         return {
+            "marker": self.marker,
             "sentence_id": self.sentence_id,
             "doc_id": self.doc_id,
             "position": self.position,
             "text": self.text,
             "score": round(self.score, 4),
+            "title": self.title,
+            "source": self.source,
+            "url": self.url,
+            "highlights": list(self.highlights),
         }
 
 
 Language = Literal["id", "en", "other"]
+
+RefusalReason = Literal["not_in_article", "empty", "too_long", "no_words", "instruction", "other_language", "thanks", "greeting"]
+"""Why the assistant did not answer from the article: it does not say, the input is not a question
+(empty, too long, no words, an instruction), the language is neither Indonesian nor English, or small talk."""
+
+AnswererName = Literal["extractive", "llm"]
+"""Which answerer produced an `Answer`: the default extractive one or the optional LLM path."""
 
 
 @dataclass(frozen=True)
@@ -74,22 +99,32 @@ class Answer:
     abstained: bool
     citations: tuple[Citation, ...] = ()
     language: Language = "en"
-    answerer: str = "extractive"
+    answerer: AnswererName = "extractive"
     notes: tuple[str, ...] = field(default=())
     """Why claims were dropped or a fallback was used (LLM path); empty when nothing happened."""
     summary: str = ""
     """The answer without the quoted sentences, markers kept: what a chat UI that lists the cited
     sentences itself (Slack) shows above them. Empty means the same as `text`."""
+    related: tuple[Hit, ...] = ()
+    """With a refusal of an on-topic question: the closest sentences the article does have, shown as
+    related reading, never as an answer (no `[n]` marker refers to them)."""
 
     @property
     def brief(self) -> str:
         return self.summary or self.text
 
     def to_dict(self) -> dict:
+        """Everything this answer holds, as JSON-ready values (what `assistant ask --json` prints)."""
         return {
+            "question": self.question,
             "text": self.text,
+            "brief": self.brief,
             "abstained": self.abstained,
+            "language": self.language,
+            "answerer": self.answerer,
+            "notes": list(self.notes),
             "citations": [c.to_dict() for c in self.citations],
+            "related": [hit.to_dict() for hit in self.related],
         }
 
     def __str__(self) -> str:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import re
 import subprocess
 import sys
@@ -113,7 +114,16 @@ def test_answer_and_hit_read_well_in_a_repl(bot):
     shown = repr(answer)
     assert "Sumber:" in shown and "[1]" in shown and sid(4) in shown
     assert repr(bot.retrieve("smart city", k=1)[0]).startswith(f"Hit('{DOC_ID}#")
-    assert answer.to_dict()["citations"][0].keys() == {"sentence_id", "doc_id", "position", "text", "score"}
+
+
+def test_answer_as_json_carries_what_the_terminal_shows(bot):
+    answer = bot.ask("Berapa perusahaan AS yang tertarik?")
+    data = json.loads(json.dumps(answer.to_dict()))
+    assert data["question"] == answer.question and data["language"] == "id" and data["answerer"] == "extractive"
+    assert data["brief"] == answer.brief and data["text"] == answer.text and data["abstained"] is False
+    cited = data["citations"][0]
+    assert cited["marker"] == 1 and cited["text"] == answer.citations[0].text
+    assert cited["highlights"] == list(answer.citations[0].highlights) and "12" in " ".join(cited["highlights"])
 
 
 def test_retriever_composes_into_a_langchain_chain(bot):
@@ -151,10 +161,8 @@ def test_ask_cli_prints_json(seed_settings):
         [sys.executable, "-m", "assistant.cli", "ask", "Kapan pertemuan berlangsung?", "--json"],
         capture_output=True, text=True, env=env, cwd=ROOT, timeout=120,
     )
-    import json
-
     payload = json.loads(out.stdout)
-    assert set(payload) == {"text", "abstained", "citations"}
+    assert {"question", "text", "brief", "abstained", "language", "answerer", "notes", "citations", "related"} <= set(payload)
     assert payload["citations"][0]["sentence_id"] == sid(3)
 
 

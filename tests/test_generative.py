@@ -20,7 +20,7 @@ from pydantic import Field
 from assistant.answering import build_answerer
 from assistant.answering.extractive import ExtractiveAnswerer
 from assistant.answering.generative import CitationVerifier, GenerativeAnswerer, ModelReply, load_chat_model
-from assistant.answering.messages import message
+from assistant.messages import message
 from assistant.core import Assistant
 from assistant.errors import ConfigurationError
 from assistant.settings import Settings

@@ -12,12 +12,12 @@ from collections.abc import Sequence
 from dataclasses import dataclass, replace
 
 from assistant.answering.answerability import AnswerabilityModel, features
-from assistant.answering.messages import message
+from assistant.messages import message
 from assistant.lexicon import term_occurs
 from assistant.query import Query
 from assistant.retrieval import ScoredSentence, SentenceSearcher, coverage
 from assistant.spans import answer_spans
-from assistant.types import Answer, Citation, Language, Turn
+from assistant.types import Answer, AnswererName, Citation, Language, RefusalReason, Turn
 
 LEAD_SENTENCES = 2
 """A news article's lead: what a summary request gets."""
@@ -150,7 +150,7 @@ class ExtractiveAnswerer:
         return sorted(chosen, key=lambda item: (item.sentence.doc_id, item.sentence.position))
 
 
-def compose(query: Query, chosen: Sequence[ScoredSentence], searcher: SentenceSearcher, answerer: str) -> Answer:
+def compose(query: Query, chosen: Sequence[ScoredSentence], searcher: SentenceSearcher, answerer: AnswererName) -> Answer:
     """Short answer first (the spans that answer, or the sentence itself), then the quoted sentences,
     each with its marker."""
     language = query.language
@@ -171,7 +171,7 @@ def compose(query: Query, chosen: Sequence[ScoredSentence], searcher: SentenceSe
     )
 
 
-def refusal(query: Query, reason: str, answerer: str = "extractive") -> Answer:
+def refusal(query: Query, reason: RefusalReason, answerer: AnswererName = "extractive") -> Answer:
     """An honest non-answer: no citations, no markers."""
     language: Language = query.language
     return Answer(question=query.text, text=message(reason, language), abstained=True, citations=(), language=language, answerer=answerer)

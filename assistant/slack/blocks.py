@@ -17,7 +17,7 @@ from __future__ import annotations
 import re
 
 from assistant.slack.mrkdwn import escape, link
-from assistant.slack.wording import wording
+from assistant.messages import message
 from assistant.types import Answer, Citation, Language
 
 MAX_SECTION_CHARS = 3000
@@ -38,7 +38,7 @@ def answer_message(answer: Answer, answer_id: str, *, echo_question: bool = Fals
     head = []
     if echo_question:
         asked = _truncate(escape(answer.question), MAX_SECTION_CHARS - 40)
-        head.append(_context(f"*{wording('you_asked', language)}:* {asked}"))
+        head.append(_context(f"*{message('you_asked', language)}:* {asked}"))
     body = [_section(chunk) for chunk in split_mrkdwn(escape(answer.brief)) or ["…"]]
     sources = [citation_blocks(citation, language) for citation in answer.citations]
     blocks = _fit(head + body, sources, language)
@@ -56,7 +56,7 @@ def citation_blocks(citation: Citation, language: Language) -> list[dict]:
     """The quoted sentence (answering spans in bold), then where it stands and where it comes from."""
     quote = _bold_spans(escape(" ".join(citation.text.split())), citation.highlights)
     blocks = [_section(f"> {chunk}") for chunk in split_mrkdwn(quote, MAX_SECTION_CHARS - 2)]
-    where = [f"*[{citation.marker}]*", wording("sentence", language, n=citation.position + 1)]
+    where = [f"*[{citation.marker}]*", message("sentence", language, n=citation.position + 1)]
     title = _truncate(citation.title or "source", _MAX_TITLE_CHARS)
     source_link = link(citation.source, title)
     if source_link:
@@ -72,8 +72,8 @@ def feedback_buttons(answer_id: str, language: Language) -> dict:
         "type": "actions",
         "block_id": "feedback",
         "elements": [
-            _button("feedback_up", f"👍 {wording('helpful', language)}", answer_id),
-            _button("feedback_down", f"👎 {wording('not_helpful', language)}", answer_id),
+            _button("feedback_up", f"👍 {message('helpful', language)}", answer_id),
+            _button("feedback_down", f"👎 {message('not_helpful', language)}", answer_id),
         ],
     }
 
@@ -107,7 +107,7 @@ def _fit(head: list[dict], sources: list[list[dict]], language: Language) -> lis
         # A note about what is left out needs a block of its own unless this is the last source.
         room = budget - len(blocks) - (0 if left_out == 1 else 1)
         if len(source) > room:
-            blocks.append(_context(wording("more_sources", language, n=left_out)))
+            blocks.append(_context(message("more_sources", language, n=left_out)))
             break
         blocks.extend(source)
     return blocks[:budget]

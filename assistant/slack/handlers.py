@@ -29,12 +29,21 @@ from assistant.slack.feedback import FeedbackStore
 from assistant.slack.mrkdwn import mentions, question_text
 from assistant.slack.responder import Question, Responder
 from assistant.slack.threads import BotIdentity, is_from_a_bot
-from assistant.slack.wording import SUGGESTED_PROMPTS, wording
+from assistant.messages import message
 
 logger = logging.getLogger(__name__)
 
 ANSWERED_SUBTYPES = (None, "file_share", "thread_broadcast")
 """Message subtypes a person writes; edits, deletions, joins and the like are not questions."""
+
+
+SUGGESTED_PROMPTS = (
+    {"title": "What is it about?", "message": "What is the article about?"},
+    {"title": "Ringkas artikel", "message": "Ringkas artikel ini"},
+    {"title": "Who is quoted?", "message": "Who is quoted in the article?"},
+)
+"""Shown when someone opens the assistant side panel. Questions any article answers: the prompts
+must not assume what the ingested article is about."""
 
 
 def register(app: App, responder: Responder, feedback: FeedbackStore, bot: BotIdentity) -> None:
@@ -57,8 +66,8 @@ def register(app: App, responder: Responder, feedback: FeedbackStore, bot: BotId
 
     @panel.thread_started
     def on_thread_started(say, set_suggested_prompts) -> None:
-        say(wording("greeting"))
-        set_suggested_prompts(prompts=list(SUGGESTED_PROMPTS), title=wording("prompts_title"))
+        say(message("panel_greeting"))
+        set_suggested_prompts(prompts=list(SUGGESTED_PROMPTS), title=message("prompts_title"))
 
     @panel.user_message
     def on_panel_message(payload: dict, set_status) -> None:
@@ -85,7 +94,7 @@ def register(app: App, responder: Responder, feedback: FeedbackStore, bot: BotId
         language = feedback.record_feedback(action["value"], user, FEEDBACK_ACTIONS[action["action_id"]])
         if language is None:
             logger.warning("Feedback for an unknown answer %s", action["value"])
-        reply = wording("thanks" if language else "feedback_lost", language or "en")
+        reply = message("feedback_thanks" if language else "feedback_lost", language or "en")
         respond(response_type="ephemeral", replace_original=False, text=reply)
 
 

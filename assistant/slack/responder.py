@@ -24,7 +24,7 @@ from dataclasses import dataclass
 from slack_sdk import WebClient
 
 from assistant.query import detect_language
-from assistant.answering.messages import message
+from assistant.messages import message
 from assistant.errors import IndexUnavailableError
 from assistant.slack.blocks import answer_message, notice_message
 from assistant.slack.dedup import SeenEvents
@@ -32,7 +32,6 @@ from assistant.slack.delivery import DeliveryFailedError, ThreadPoster
 from assistant.slack.feedback import FeedbackStore
 from assistant.slack.ratelimit import RateLimit
 from assistant.slack.threads import BotIdentity, takes_part, thread_history
-from assistant.slack.wording import wording
 from assistant.types import Answer, Language, Turn
 
 logger = logging.getLogger(__name__)
@@ -118,7 +117,7 @@ class Responder:
         except Exception as exc:
             logger.error("Not answering %s: its claim could not be recorded, so another process might answer it too (%s)", question.key, exc)
             if self._first_apology(question.key):
-                self._post_quietly(post, notice_message(wording("apology", language)), question.key)
+                self._post_quietly(post, notice_message(message("apology", language)), question.key)
             return
         if not claimed:
             logger.info("Already answered or answering %s; skipping this delivery", question.key)
@@ -129,15 +128,15 @@ class Responder:
             logger.error("The reply to %s could not be delivered: %s", question.key, exc)
         except Exception:
             logger.exception("Answering %s failed", question.key)
-            self._post_quietly(post, notice_message(wording("apology", language)), question.key)
+            self._post_quietly(post, notice_message(message("apology", language)), question.key)
 
     def _answer(self, question: Question, thread: list[dict] | None, language: Language, post: Post, status: Status | None) -> None:
         wait = self.rate_limit.wait_seconds(question.user)
         if wait:
-            post(notice_message(wording("rate_limited", language, seconds=wait)))
+            post(notice_message(message("rate_limited", language, seconds=wait)))
             return
         if status is not None:
-            self._set_status(status, wording("searching", language))
+            self._set_status(status, message("searching", language))
         if thread is None:
             thread = self._thread(question)
         history = thread_history(thread, question.ts, self.bot) if thread and question.ts else []

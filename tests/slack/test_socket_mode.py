@@ -10,7 +10,7 @@ from concurrent.futures import ThreadPoolExecutor
 import pytest
 from slack_fakes import BOT_USER, button_click, contexts, event_envelope, mention, message_event, sections, slash_command, wait_until
 
-from assistant.slack.wording import SUGGESTED_PROMPTS
+from assistant.slack.handlers import SUGGESTED_PROMPTS
 
 pytestmark = pytest.mark.slow
 ACCOMPANIED = "didampingi Wamenkomdigi"

@@ -1,4 +1,5 @@
-"""Everything the assistant says in its own words, in Indonesian and English.
+"""Everything the assistant says in its own words, in Indonesian and English: one catalogue for the
+answerer, the CLI and the Slack bot.
 
 Replies to input with no detectable language (empty, emoji, a wall of one character) carry both.
 """
@@ -50,9 +51,36 @@ MESSAGES: dict[str, dict[str, str]] = {
     "according_to": {"en": "According to the article:", "id": "Menurut artikel:"},
     "see_sentences": {"en": "The article answers this in", "id": "Artikel menjawabnya di"},
     "and": {"en": "and", "id": "dan"},
+    # -- the Slack bot's own words --
+    "sentence": {"en": "sentence {n} of the article", "id": "kalimat ke-{n} dalam artikel"},
+    "more_sources": {"en": "{n} more cited sentences not shown", "id": "{n} kalimat rujukan lain tidak ditampilkan"},
+    "you_asked": {"en": "You asked", "id": "Anda bertanya"},
+    "helpful": {"en": "Helpful", "id": "Membantu"},
+    "not_helpful": {"en": "Not helpful", "id": "Tidak membantu"},
+    "searching": {"en": "Searching the article…", "id": "Mencari di artikel…"},
+    "rate_limited": {
+        "en": "You're asking faster than I can keep up. Please wait about {seconds} s and ask again.",
+        "id": "Anda bertanya terlalu cepat. Tunggu sekitar {seconds} detik, lalu tanyakan lagi.",
+    },
+    "apology": {
+        "en": "Sorry, something went wrong while I was answering. It has been logged; please try again.",
+        "id": "Maaf, terjadi kesalahan saat saya menjawab. Kesalahan sudah dicatat; silakan coba lagi.",
+    },
+    "feedback_thanks": {"en": "Thanks for the feedback!", "id": "Terima kasih atas masukannya!"},
+    "feedback_lost": {
+        "en": "I can no longer find that answer, so the feedback was not saved.",
+        "id": "Jawaban itu sudah tidak ada, jadi masukan tidak disimpan.",
+    },
+    "panel_greeting": {
+        "en": "Hi! Ask me about the article. I answer from its text and quote the sentences I rely on.",
+        "id": "Halo! Tanyakan tentang artikel. Saya menjawab dari isinya dan mengutip kalimat rujukannya.",
+    },
+    "prompts_title": {"en": "Try asking", "id": "Coba tanyakan"},
 }
 
 
-def message(key: str, language: Language) -> str:
+def message(key: str, language: Language = "en", **values: object) -> str:
+    """The catalogue entry `key` in `language` (English unless Indonesian), with `{name}` fields filled."""
     texts = MESSAGES[key]
-    return texts["id"] if language == "id" else texts["en"]
+    text = texts["id"] if language == "id" else texts["en"]
+    return text.format(**values) if values else text
