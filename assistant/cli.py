@@ -175,6 +175,15 @@ def _print_answer(console, answer) -> None:
             sentence = sentence.replace(escape(span), f"[bold yellow]{escape(span)}[/]", 1)
         console.print(f"  [bold][{citation.marker}][/] {sentence}")
         console.print(f"      [dim]{citation.sentence_id} · sentence {citation.position + 1} · score {citation.score:.3f}[/]")
+        if citation.url:
+            console.print(f"      [link={citation.url}]{escape(citation.url)}[/link]", soft_wrap=True)
+    if answer.related:
+        from assistant.messages import message
+
+        console.print(f"  [dim]{message('related_heading', answer.language)}:[/]")
+        for hit in answer.related:
+            console.print(f"  [dim]–[/] [italic]{escape(hit.text)}[/]")
+            console.print(f"      [dim]{hit.sentence_id} · sentence {hit.position + 1}[/]")
 
 
 def _console(stderr: bool = False):

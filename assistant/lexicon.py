@@ -65,8 +65,21 @@ def stem_en(word: str) -> str:
 
 @lru_cache(maxsize=100_000)
 def keys(word: str) -> frozenset[str]:
-    """The forms a word is matched by: itself and its stems in both languages."""
-    return frozenset((word, stem_id(word), stem_en(word)))
+    """The forms a word is matched by: itself and its stems in both languages. An Indonesian
+    reduplicated plural ("perusahaan-perusahaan", "anak-anaknya") is also matched by its singular."""
+    forms = {word, stem_id(word), stem_en(word)}
+    reduplicated = _REDUPLICATION.fullmatch(word)
+    if reduplicated:
+        base = reduplicated.group(1)
+        forms |= {base, stem_id(base), stem_en(base)}
+    return frozenset(forms)
+
+
+_REDUPLICATION = re.compile(r"(\w+)-\1(?:nya)?")
+
+STEMMING_VERSION = "2"
+"""Bumped when the code that turns words into keys changes: part of `data_digest`, so an index
+stemmed the old way is re-stemmed on the next ingest."""
 
 
 def _lines(name: str) -> list[str]:
@@ -277,7 +290,7 @@ def data_files() -> list[Path]:
 @lru_cache(maxsize=1)
 def data_digest() -> str:
     """A hash of every language data file: part of the index fingerprint (see `ingest`)."""
-    digest = hashlib.sha256()
+    digest = hashlib.sha256(STEMMING_VERSION.encode())
     for path in data_files():
         digest.update(path.name.encode())
         digest.update(path.read_bytes())

@@ -6,6 +6,8 @@ import textwrap
 from dataclasses import dataclass, field
 from typing import Literal
 
+from assistant.links import sentence_link
+
 
 @dataclass(frozen=True)
 class Hit:
@@ -63,6 +65,7 @@ class Citation:
             title=hit.title,
             source=hit.source,
             highlights=highlights,
+            url=sentence_link(hit.source, hit.text),
         )
 
     def to_dict(self) -> dict:
@@ -136,6 +139,15 @@ class Answer:
                 wrapped = textwrap.fill(c.text, width=88, subsequent_indent="      ")
                 lines.append(f"  [{c.marker}] {wrapped}")
                 lines.append(f"      ({c.sentence_id}, sentence {c.position + 1})")
+                if c.url:
+                    lines.append(f"      {c.url}")
+        if self.related:
+            lines.append("")
+            lines.append("Related, not an answer:" if self.language != "id" else "Terkait, bukan jawaban:")
+            for hit in self.related:
+                wrapped = textwrap.fill(hit.text, width=88, subsequent_indent="      ")
+                lines.append(f"  - {wrapped}")
+                lines.append(f"      ({hit.sentence_id}, sentence {hit.position + 1})")
         return "\n".join(lines)
 
     def __repr__(self) -> str:

@@ -62,6 +62,8 @@ class CaseResult:
     seconds: float
     abstained: bool = False
     loao_abstained: bool = False
+    related: list[str] = field(default_factory=list)
+    """What a refusal would quote as related reading (empty for off-topic questions)."""
 
 
 @dataclass
@@ -84,6 +86,9 @@ class Report:
 
     def answers(self, group: str, held_out: bool = True) -> dict[str, float]:
         return score_answers(self.groups()[group], held_out=held_out)
+
+    def refusals(self, held_out: bool = True) -> dict[str, dict[str, float]]:
+        return score_refusals(self.results, held_out=held_out)
 
 
 def run(config: Config = DEFAULT_CONFIG, articles: Sequence[ArticleCases] | None = None, dataset: str | None = None, progress=None) -> Report:
@@ -132,6 +137,7 @@ def _run_case(bot: Assistant, answerer: ExtractiveAnswerer, case: Case) -> CaseR
         assessment.signals,
         assessment.office_never_named,
         time.perf_counter() - started,
+        related=[hit.sentence_id for hit in answerer.related(assessment)],
     )
 
 
@@ -228,6 +234,41 @@ def score_answers(results: Sequence[CaseResult], held_out: bool = True) -> dict[
     }
 
 
+REFUSAL_COLUMNS = ("refused", "with related")
+
+
+def score_refusals(results: Sequence[CaseResult], held_out: bool = True) -> dict[str, dict[str, float]]:
+    """What refusals offer, per kind of refused question: the share refused and, of those refusals,
+    the share that quote a related sentence. Near misses should carry one, off-topic questions never;
+    for a refused answerable question "with related" counts refusals whose related sentence is gold
+    (a false refusal the reader can still use)."""
+    groups = {
+        "near miss": [r for r in results if not r.case.answerable and r.case.shape == "near_miss"],
+        "off-topic": [r for r in results if not r.case.answerable and r.case.shape == "off_topic"],
+        "answerable": [r for r in results if r.case.answerable],
+    }
+    scores = {}
+    for name, group in groups.items():
+        refused = [r for r in group if (r.loao_abstained if held_out else r.abstained)]
+        if name == "answerable":
+            useful = sum(bool(set(r.related) & set(r.case.gold)) for r in refused)
+        else:
+            useful = sum(bool(r.related) for r in refused)
+        scores[name] = {"n": float(len(group)), "refused": _ratio(len(refused), len(group)), "with related": _ratio(useful, len(refused))}
+    return scores
+
+
+def refusal_rows(report: Report) -> list[list[str]]:
+    in_sample, loao = score_refusals(report.results, held_out=False), score_refusals(report.results, held_out=True)
+    return [
+        [name, str(int(in_sample[name]["n"]))] + [f"{_fmt(in_sample[name][column])} / {_fmt(loao[name][column])}" for column in REFUSAL_COLUMNS]
+        for name in in_sample
+    ]
+
+
+REFUSAL_HEADER = ["questions", "n", *[f"{column} (in / LOAO)" for column in REFUSAL_COLUMNS]]
+
+
 def _mean(values) -> float:
     values = list(values)
     return sum(values) / len(values) if values else float("nan")
@@ -276,6 +317,12 @@ def print_report(report: Report, console=None) -> None:
         for row in table_rows(report, groups):
             table.add_row(*row)
         console.print(table)
+    refusals = Table(title="Refusals: how often, and how often with a related sentence (gold, for answerable questions)", title_justify="left")
+    for column in REFUSAL_HEADER:
+        refusals.add_column(column, justify="left" if column == "questions" else "right")
+    for row in refusal_rows(report):
+        refusals.add_row(*row)
+    console.print(refusals)
     per_case_ms = 1000 * _mean(r.seconds for r in report.results)
     console.print(f"[dim]{len(report.results)} cases on {len(articles)} articles in {report.seconds:.1f}s ({per_case_ms:.0f} ms per case)[/]")
 
@@ -289,6 +336,10 @@ def markdown(report: Report) -> str:
         lines.append("|" + "|".join("---" for _ in HEADER) + "|")
         lines += ["| " + " | ".join(row) + " |" for row in table_rows(report, groups)]
         lines.append("")
+    lines.append("| " + " | ".join(REFUSAL_HEADER) + " |")
+    lines.append("|" + "|".join("---" for _ in REFUSAL_HEADER) + "|")
+    lines += ["| " + " | ".join(row) + " |" for row in refusal_rows(report)]
+    lines.append("")
     return "\n".join(lines)
 
 
@@ -308,6 +359,7 @@ def write_json(report: Report, path: str) -> None:
                 "abstained": r.abstained,
                 "loao_abstained": r.loao_abstained,
                 "cited": r.cited,
+                "related": r.related,
                 "answer": r.answer,
                 "signals": r.signals,
             }

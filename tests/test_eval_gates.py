@@ -61,3 +61,9 @@ def test_abstentions_are_mostly_right(report):
 def test_readme_quality_tables_are_what_the_eval_prints(report):
     # The README's numbers come from `assistant eval --markdown`; a change that moves them must update them.
     assert markdown(report) in (ROOT / "README.md").read_text(encoding="utf-8")
+
+
+def test_refusals_of_near_misses_offer_a_related_sentence_and_off_topic_ones_never(report):
+    refusals = report.refusals(held_out=True)
+    assert refusals["near miss"]["with related"] >= 0.75, refusals
+    assert refusals["off-topic"]["with related"] == 0.0, refusals
