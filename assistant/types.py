@@ -133,21 +133,14 @@ class Answer:
     def __str__(self) -> str:
         lines = [self.text]
         if self.citations:
-            lines.append("")
-            lines.append("Sources:" if self.language != "id" else "Sumber:")
+            lines += ["", "Sources:" if self.language != "id" else "Sumber:"]
             for c in self.citations:
-                wrapped = textwrap.fill(c.text, width=88, subsequent_indent="      ")
-                lines.append(f"  [{c.marker}] {wrapped}")
-                lines.append(f"      ({c.sentence_id}, sentence {c.position + 1})")
-                if c.url:
-                    lines.append(f"      {c.url}")
+                lines += _sentence_lines(f"[{c.marker}]", c.text, c.sentence_id, c.position)
+                lines += [f"      {c.url}"] if c.url else []
         if self.related:
-            lines.append("")
-            lines.append("Related, not an answer:" if self.language != "id" else "Terkait, bukan jawaban:")
+            lines += ["", "Related, not an answer:" if self.language != "id" else "Terkait, bukan jawaban:"]
             for hit in self.related:
-                wrapped = textwrap.fill(hit.text, width=88, subsequent_indent="      ")
-                lines.append(f"  - {wrapped}")
-                lines.append(f"      ({hit.sentence_id}, sentence {hit.position + 1})")
+                lines += _sentence_lines("-", hit.text, hit.sentence_id, hit.position)
         return "\n".join(lines)
 
     def __repr__(self) -> str:
@@ -160,6 +153,11 @@ class Turn:
 
     role: Literal["user", "assistant"]
     text: str
+
+
+def _sentence_lines(label: str, text: str, sentence_id: str, position: int) -> list[str]:
+    wrapped = textwrap.fill(text, width=88, subsequent_indent="      ")
+    return [f"  {label} {wrapped}", f"      ({sentence_id}, sentence {position + 1})"]
 
 
 def _short(text: str, width: int = 70) -> str:
