@@ -296,6 +296,7 @@ SENTENCES = [
     "Pertemuan berlangsung pada Senin (18/11) di Jakarta.",
     '"Pertemuan ini menjadi langkah strategis untuk mempererat hubungan," kata Meutya.',
     "Target layanan mencapai 20.000 titik.",
+    "Menteri Luar Negeri Andi Rahmat bertemu Duta Besar José Ramírez di Bandung.",
 ]
 
 
@@ -364,3 +365,65 @@ def test_line_breaks_between_claims_survive_a_dropped_claim():
     verified = verify("Ada 12 perusahaan [1].\n- Rapat pada Senin [2].\n- Rapat pada Rabu [2].")
     assert verified.text == "Ada 12 perusahaan [1].\n- Rapat pada Senin [2]."
     assert any("day Rabu" in note for note in verified.notes)
+
+
+# -- proper names: a claim may name only who and what its cited sentences name ---------------------
+
+
+@pytest.mark.parametrize(
+    "answer",
+    [
+        "Foreign Minister Andi Rahmat met Ambassador José Ramírez [5].",
+        "Pak Andi Rahmat bertemu Jose Ramirez [5].",  # an honorific is not part of the name; no accents
+        "Menteri ANDI RAHMAT bertemu Dubes José  Ramírez [5].",  # case and spacing
+        "Dr. Andi Rahmat's meeting with Mr. José Ramírez [5].",
+        "Minister Andi met him in Bandung [5].",  # one-word names after a title and a place preposition
+        "Ada 12 perusahaan asal AS yang tertarik [1].",  # "AS" is a country, not a name
+    ],
+)
+def test_names_written_as_the_sentence_has_them_pass(answer):
+    verified = verify(answer)
+    assert verified.notes == () and verified.cited
+
+
+@pytest.mark.parametrize(
+    ("answer", "name"),
+    [
+        ("Andi Rahmat met Ambassador Budi Santoso [5].", "Budi Santoso"),
+        ("Menteri Andi Rahmat bertemu Bu Sri [5].", "Sri"),
+        ("The meeting was held in Surabaya [5].", "Surabaya"),
+        ("Ada 12 perusahaan asal AS yang tertarik, kata Andi Rahmat [1].", "Andi Rahmat"),  # named, but not in [1]
+        ("Andi Rahmat met José Ramírez and Budi Santoso [5].", "Budi Santoso"),
+    ],
+)
+def test_a_name_its_cited_sentences_do_not_contain_drops_the_claim(answer, name):
+    verified = verify(answer)
+    assert verified.cited == ()
+    assert any(f"the name {name} is not in its cited sentence(s)" in note for note in verified.notes), verified.notes
+
+
+def test_a_translated_institution_is_not_taken_for_a_name():
+    sentences = ["Kementerian Luar Negeri dan Departemen Perdagangan AS menandatangani nota kesepahaman."]
+    reply = ModelReply(answer="The Foreign Ministry and the US Department of Commerce signed a memorandum [1].", citations=[1])
+    assert CitationVerifier().verify(reply, sentences).notes == ()
+
+
+# -- the timeout setting ----------------------------------------------------------------------------
+
+
+def test_the_llm_timeout_setting_reaches_the_answerer(settings, searcher, monkeypatch):
+    monkeypatch.setenv("ASSISTANT_LLM_TIMEOUT", "7.5")
+    configured = Settings(_env_file=None, data_dir=settings.data_dir)
+    assert configured.llm_timeout == 7.5
+    answerer = build_answerer(configured, searcher, chat_model=FakeListChatModel(responses=["{}"]))
+    assert answerer.timeout == 7.5
+    assert Settings(_env_file=None).llm_timeout == 7.5 and Settings(_env_file=None, llm_timeout=20).llm_timeout == 20
+
+
+@pytest.mark.parametrize("value", ["0", "-1", "soon"])
+def test_a_bad_llm_timeout_is_refused(value, monkeypatch):
+    from pydantic import ValidationError
+
+    monkeypatch.setenv("ASSISTANT_LLM_TIMEOUT", value)
+    with pytest.raises(ValidationError, match="llm_timeout"):
+        Settings(_env_file=None)

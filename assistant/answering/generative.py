@@ -139,6 +139,7 @@ _QUOTED = re.compile(r"“([^”]+)”|\"([^\"]+)\"|«([^»]+)»")
 # A claim ends at . ! ? (not a decimal point, not "U.S. companies"), with its trailing markers, or at a line break.
 _CLAIM_END = re.compile(r"(?:[.!?]+(?!\d)(?:\s*\[\d+(?:\s*,\s*\d+)*\])*(?=\s+(?![a-z])|\s*$)|\n)\s*")
 _NUMBER = re.compile(r"\d+(?:[.,/:]\d+)*")
+_ABBREVIATION = re.compile(r"\b([A-Z][a-z]*)\.(?=\s+[A-Z])")
 _ELLIPSIS = re.compile(r"\s*(?:…|\.\.\.)\s*")
 
 
@@ -191,7 +192,7 @@ class CitationVerifier:
 
     def verify(self, reply: ModelReply, sentences: Sequence[str]) -> VerifiedAnswer:
         notes: list[str] = []
-        claims = split_claims(reply.answer)
+        claims = split_claims(reply.answer, self.lexicon)
         in_text = {int(n) for group in _MARKERS.findall(reply.answer) for n in group.split(",")}
         unknown = sorted({n for n in reply.citations if not 1 <= n <= len(sentences)} - in_text)  # in the text: noted below
         if unknown:
@@ -349,11 +350,14 @@ def _folded(text: str) -> str:
     return re.sub(r"\s+", " ", plain).casefold()
 
 
-def split_claims(text: str) -> list[str]:
+def split_claims(text: str, lexicon: Lexicon | None = None) -> list[str]:
     """The sentences of an answer, each with the markers and the whitespace that follow it (so a
-    line break between claims survives when a claim is dropped). Quotes are never split."""
+    line break between claims survives when a claim is dropped). Quotes are never split, nor is a
+    name after an initial or an honorific's full stop ("Dr. Andi", "H. Andi", "A. Rahmat")."""
+    lexicon = lexicon or default_lexicon()
     text = text.strip()
     masked = _QUOTED.sub(lambda m: "q" * len(m.group()), text)  # same length, so offsets still hold
+    masked = _ABBREVIATION.sub(lambda m: m.group()[:-1] + "_" if len(m.group(1)) == 1 or lexicon.is_honorific(m.group(1)) else m.group(), masked)
     claims, start = [], 0
     for end in _CLAIM_END.finditer(masked):
         claims.append(text[start : end.end()])
