@@ -294,7 +294,7 @@ def proper_names(text: str, lexicon: Lexicon) -> list[str]:
         if not name or not all(name):
             continue
         # An answer in English translates a title the word lists do not know ("International Trade
-        # Marisa Lago" for "Perdagangan Internasional … Marisa Lago"): leading dictionary words are
+        # Andi Rahmat" for "Perdagangan Internasional … Andi Rahmat"): leading dictionary words are
         # the title's, as long as two words are left to check.
         while len(name) > 2 and lexicon.translations(name[0].lower()):
             name = name[1:]
@@ -344,7 +344,7 @@ def _is_person_title(word: str, lexicon: Lexicon) -> bool:
 
 
 def _folded(text: str) -> str:
-    """Lower case, no diacritics, one space for any whitespace: "Ḿeutya  HAFID" and "meutya hafid" meet."""
+    """Lower case, no diacritics, one space for any whitespace: "José  RAMÍREZ" and "jose ramirez" meet."""
     decomposed = unicodedata.normalize("NFKD", text.replace("’", "'"))
     plain = "".join(char for char in decomposed if not unicodedata.combining(char))
     return re.sub(r"\s+", " ", plain).casefold()
