@@ -20,7 +20,7 @@ import pytest
 pytest.importorskip("langchain_openai", reason="the LLM tests need the dev extra (pip install -e '.[dev]')")
 
 from assistant.answering import build_answerer  # noqa: E402
-from assistant.answering.generative import GenerativeAnswerer  # noqa: E402
+from assistant.answering.generative import CLIENT_RETRIES, GenerativeAnswerer, load_chat_model  # noqa: E402
 from assistant.types import Answer  # noqa: E402
 from tests.conftest import DOC_ID  # noqa: E402
 from tests.llm_server import FakeChatCompletions, Reply, Request  # noqa: E402
@@ -171,6 +171,14 @@ def test_a_reply_in_the_wrong_language_falls_back_to_the_askers(llm, server, tex
 
 
 # -- a server that fails or never answers -------------------------------------------------------
+
+
+def test_the_provider_client_gets_the_timeout_and_its_retries(server, monkeypatch):
+    """So a hung request also ends on the client's side, not only at the answerer's deadline."""
+    monkeypatch.setenv("OPENAI_BASE_URL", server.base_url)
+    monkeypatch.setenv("OPENAI_API_KEY", "sk-local-test")
+    model = load_chat_model(f"openai:{MODEL}", timeout=3.5)
+    assert model.request_timeout == 3.5 and model.max_retries == CLIENT_RETRIES
 
 
 def test_a_500_is_retried_by_the_client_then_answered_extractively(llm, server):

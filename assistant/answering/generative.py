@@ -24,6 +24,7 @@ including small local ones and LangChain's fake models in tests.
 from __future__ import annotations
 
 import asyncio
+import os
 import re
 import threading
 import unicodedata
@@ -509,6 +510,7 @@ class GenerativeAnswerer:
 
 
 _loop: asyncio.AbstractEventLoop | None = None
+_loop_pid: int | None = None
 _loop_lock = threading.Lock()
 
 
@@ -519,10 +521,10 @@ def _model_loop() -> asyncio.AbstractEventLoop:
     client closes the connection), not left running. One loop for the process: provider packages
     share an async HTTP client between chat model objects, and such a client must stay on the loop
     it first connected from. Providers without async support run in the loop's executor."""
-    global _loop
+    global _loop, _loop_pid
     with _loop_lock:
-        if _loop is None:
-            _loop = asyncio.new_event_loop()
+        if _loop is None or _loop_pid != os.getpid():  # a forked child has the loop but not its thread
+            _loop, _loop_pid = asyncio.new_event_loop(), os.getpid()
             threading.Thread(target=_loop.run_forever, name="llm-calls", daemon=True).start()
         return _loop
 
