@@ -127,6 +127,9 @@ def worker_project(root: Path) -> dict:
 
     per_case = []
     for case in cases:
+        # Warm means loaded, not remembered: the searcher caches query embeddings, so each timed
+        # question starts with an empty cache, as in perf.py (the tutorial pipeline has no such cache).
+        bot.searcher.clear_query_cache()
         started = time.perf_counter()
         answer = bot.ask(case.question, history=list(case.history))
         ms = (time.perf_counter() - started) * 1000
