@@ -74,6 +74,7 @@ MESSAGES: dict[str, dict[str, str]] = {
     "related_heading": {"en": "Related (not an answer)", "id": "Terkait (bukan jawaban)"},
     # -- the Slack bot's own words --
     "sentence": {"en": "sentence {n} of the article", "id": "kalimat ke-{n} dalam artikel"},
+    "related": {"en": "Related", "id": "Terkait"},
     "more_sources": {"en": "{n} more cited sentences not shown", "id": "{n} kalimat rujukan lain tidak ditampilkan"},
     "you_asked": {"en": "You asked", "id": "Anda bertanya"},
     "helpful": {"en": "Helpful", "id": "Membantu"},

@@ -1,11 +1,11 @@
 """The Slack bot: answers about the article in threads, quoting its sentences, exactly once.
 
     app.py        start-up: settings, the Assistant (loaded once), bolt App, Socket Mode or HTTP server
+    inbound.py    every HTTP request checked before bolt reads it: size, signature, shape (4xx, one log line)
     handlers.py   bolt listeners: mention, message, assistant side panel, /ask, feedback buttons
     responder.py  the one path every question takes: claim, rate limit, thread history, ask, post
-    blocks.py     Block Kit for answers and notices (Slack's size limits, escaping)
-    mrkdwn.py     Slack text in (mentions, entities) and out (escaping, safe links)
-    threads.py    a thread (`conversations.replies`) as conversation history
+    blocks.py     Slack text out: Block Kit for answers and notices (size limits, escaping, safe links)
+    threads.py    Slack text in: markup reduced to plain words; a thread as conversation history
     delivery.py   posting a reply once through 429s, 5xx and dropped connections (`ThreadPoster`)
     dedup.py      `SeenEvents`: one claim per user message, whichever delivery (or process) comes first
     ratelimit.py  per-user questions per minute (in memory, or one quota in Redis)

@@ -4,10 +4,11 @@
     assistant slack --http --port 3000   Events API, interactivity and /ask at POST /slack/events
                                          (SLACK_BOT_TOKEN, SLACK_SIGNING_SECRET); GET /healthz for probes
 
-HTTP mode serves bolt's WSGI adapter from a threading `wsgiref` server: one thread per request, so a
-burst of deliveries is acknowledged in parallel (bolt's own `app.start()` server handles one request
-at a time). Bolt's request verification checks the signing secret and rejects timestamps more than
-five minutes old with 401, before any listener runs.
+HTTP mode serves bolt from a threading `wsgiref` server: one thread per request, so a burst of
+deliveries is acknowledged in parallel (bolt's own `app.start()` server handles one request at a
+time). Every request passes `inbound`'s checks before bolt reads it: the signature (401 for a bad or
+non-numeric timestamp, a stale or forged signature), the size (413) and the shape of the payload
+(400), each refusal one log line. Bolt then verifies the signature again before any listener runs.
 
 Replies in threads are posted by `delivery.ThreadPoster` (429, 5xx and dropped connections retried
 within a budget, never posted twice). The client bolt and thread reading use retries connection
@@ -39,6 +40,7 @@ from assistant.slack.dedup import SeenEvents
 from assistant.slack.delivery import DEFAULT_BUDGET, RetryBudget, ThreadPoster
 from assistant.slack.feedback import FeedbackStore
 from assistant.slack.handlers import register
+from assistant.slack.inbound import MAX_BODY_BYTES, Rejection, check_payload, check_signature
 from assistant.slack.ratelimit import RateLimit
 from assistant.slack.responder import Ask, Responder
 from assistant.slack.settings import SlackSettings
@@ -56,7 +58,7 @@ def run(settings: Settings, *, http: bool, host: str, port: int) -> int:
     """The `assistant slack` command. Raises `ConfigurationError` (non-zero exit) for missing tokens."""
     slack = SlackSettings.from_environment()
     configure_logging(slack)
-    slack.require(http=http)
+    slack.require(http=http)  # missing or implausible tokens stop us here, with one clear line
     shared_state = open_shared_state(settings, slack)  # an unreachable Redis stops us before the slow part
     from assistant.core import Assistant
 
@@ -66,7 +68,7 @@ def run(settings: Settings, *, http: bool, host: str, port: int) -> int:
     logger.info("Answering from %r; claims in %r, rate limit %r", bot, responder.seen, responder.rate_limit)
     try:
         if http:
-            serve_http(app, host, port)
+            serve_http(app, host, port, slack.slack_signing_secret.get_secret_value())
         else:
             serve_socket_mode(app, slack.slack_app_token.get_secret_value())
     finally:
@@ -150,24 +152,53 @@ class _LoggingRequestHandler(WSGIRequestHandler):
         logger.debug("%s " + format, self.address_string(), *args)
 
 
-def make_http_server(app: App, host: str, port: int) -> ThreadingWSGIServer:
-    """The HTTP server for `app` (port 0: any free port; see `.server_port`). Call `serve_forever()`."""
-    from slack_bolt.adapter.wsgi import SlackRequestHandler
+def make_http_server(app: App, host: str, port: int, signing_secret: str) -> ThreadingWSGIServer:
+    """The HTTP server for `app` (port 0: any free port; see `.server_port`). Call `serve_forever()`.
 
-    slack_handler = SlackRequestHandler(app, path=EVENTS_PATH)
+    Each POST to EVENTS_PATH passes `inbound`'s checks (size, signature, shape) before bolt reads
+    it; a rejected one gets its status and one log line, never a traceback."""
+    from slack_bolt.adapter.wsgi.http_request import WsgiHttpRequest
+    from slack_bolt.adapter.wsgi.http_response import WsgiHttpResponse
+    from slack_bolt.request import BoltRequest
 
     def wsgi(environ, start_response):
-        if environ.get("PATH_INFO") == HEALTH_PATH:
-            start_response("200 OK", [("Content-Type", "text/plain; charset=utf-8")])
-            return [b"ok\n"]
-        return slack_handler(environ, start_response)
+        path, method = environ.get("PATH_INFO"), environ.get("REQUEST_METHOD")
+        if path == HEALTH_PATH:
+            response = WsgiHttpResponse(200, {"content-type": ["text/plain; charset=utf-8"]}, "ok\n")
+        elif path != EVENTS_PATH or method != "POST":
+            response = WsgiHttpResponse(404, {"content-type": ["text/plain; charset=utf-8"]}, "Not Found")
+        else:
+            request = WsgiHttpRequest(environ)
+            headers = {name: value for name, value in request.get_headers().items() if isinstance(value, str)}
+            body, rejection = _read_body(environ)
+            rejection = rejection or check_signature(body, headers, signing_secret) or check_payload(body, headers.get("content-type", ""))
+            if rejection:
+                logger.warning("Refused a request to %s with %d: %s", EVENTS_PATH, rejection.status, rejection.reason)
+                response = WsgiHttpResponse(rejection.status, {"content-type": ["text/plain; charset=utf-8"]}, rejection.reason)
+            else:
+                bolt_response = app.dispatch(BoltRequest(body=body.decode("utf-8"), query=request.query_string, headers=headers))
+                response = WsgiHttpResponse(bolt_response.status, bolt_response.headers, bolt_response.body)
+        start_response(response.status, response.get_headers())
+        return response.get_body()
 
     return make_server(host, port, wsgi, server_class=ThreadingWSGIServer, handler_class=_LoggingRequestHandler)
 
 
-def serve_http(app: App, host: str, port: int) -> None:
+def _read_body(environ: dict) -> tuple[bytes, Rejection | None]:
+    """The request body, unless its Content-Length is not a number or is over MAX_BODY_BYTES (then
+    it is not read at all)."""
     try:
-        server = make_http_server(app, host, port)
+        length = int(environ.get("CONTENT_LENGTH") or 0)
+    except ValueError:
+        return b"", Rejection(400, "Content-Length is not a number")
+    if length > MAX_BODY_BYTES:
+        return b"", Rejection(413, f"the body is {length} bytes, more than the {MAX_BODY_BYTES} Slack ever sends")
+    return environ["wsgi.input"].read(max(length, 0)), None
+
+
+def serve_http(app: App, host: str, port: int, signing_secret: str) -> None:
+    try:
+        server = make_http_server(app, host, port, signing_secret)
     except OSError as exc:
         raise ConfigurationError(f"Cannot listen on {host}:{port} ({exc.strerror or exc}). Is another process using the port?") from None
     _on_sigterm(lambda: threading.Thread(target=server.shutdown, daemon=True).start())
@@ -212,11 +243,18 @@ _TOKEN_PATTERN = re.compile(r"\b(xox[abprse]|xapp)-[A-Za-z0-9-]+")
 
 
 class RedactingFormatter(logging.Formatter):
-    """Blanks the configured secrets and anything shaped like a Slack token, tracebacks included."""
+    """Blanks the configured secrets and anything shaped like a Slack token, tracebacks included.
+
+    Only a value long enough to be a secret is blanked: blanking a one-letter value would turn every
+    occurrence of that letter into "[redacted]". Start-up refuses Slack values that short anyway
+    (`settings.implausible`); a short Redis password is only ever printed inside its URL, where
+    `state.without_password` masks it."""
+
+    MIN_LENGTH = 8
 
     def __init__(self, secrets: list[str], fmt: str) -> None:
         super().__init__(fmt)
-        self.secrets = sorted(secrets, key=len, reverse=True)
+        self.secrets = sorted({secret for secret in secrets if len(secret) >= self.MIN_LENGTH}, key=len, reverse=True)
 
     def format(self, record: logging.LogRecord) -> str:
         text = super().format(record)

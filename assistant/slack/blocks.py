@@ -2,23 +2,28 @@
 
 An answer reads top to bottom as: the brief answer with its `[n]` markers (`Answer.brief`: the
 extractive answer without its inline quotes, which the source blocks show); for each cited sentence a
-quote of it and a context line ("[1] · sentence 12 of the article · <source link>"); then 👍/👎
-buttons. Abstentions are the short message and the buttons, with no sources.
+quote of it and a context line ("[1] · sentence 12 of the article · <source link>", the sentence
+reference itself a link when the citation has a `url`); then 👍/👎 buttons. Abstentions are the short
+message, then the article's closest sentences if the answerer found any (`Answer.related`), each a
+context line marked as related reading ("Related: “…”"), never quoted as an answer; then the buttons.
 
 Slack rejects a message whose section text exceeds 3,000 characters or that has more than 50 blocks,
 so long text is split into several sections and, past the block budget, trailing sources are
-replaced by a "N more cited sentences not shown" note: a reply is trimmed, never refused. Every
-piece of article or user text is escaped (see `mrkdwn`); the `text` fallback (notifications, screen
-readers) is escaped too.
+replaced by a "N more cited sentences not shown" note: a reply is trimmed, never refused.
+
+Every piece of article or user text goes through `escape`, so a sentence or question containing
+`<!channel>`, `<@U123>` or `<http://x|y>` shows as text and can never ping anyone or disguise a link;
+the `text` fallback (notifications, screen readers) is escaped too. The only markup in a reply is the
+markup this module writes itself. (Slack text coming *in* is read in `threads`.)
 """
 
 from __future__ import annotations
 
 import re
+from urllib.parse import quote, urlsplit
 
-from assistant.slack.mrkdwn import escape, link
 from assistant.messages import message
-from assistant.types import Answer, Citation, Language
+from assistant.types import Answer, Citation, Hit, Language
 
 MAX_SECTION_CHARS = 3000
 MAX_BLOCKS = 50
@@ -40,6 +45,7 @@ def answer_message(answer: Answer, answer_id: str, *, echo_question: bool = Fals
         asked = _truncate(escape(answer.question), MAX_SECTION_CHARS - 40)
         head.append(_context(f"*{message('you_asked', language)}:* {asked}"))
     body = [_section(chunk) for chunk in split_mrkdwn(escape(answer.brief)) or ["…"]]
+    body += [related_block(hit, language) for hit in answer.related]
     sources = [citation_blocks(citation, language) for citation in answer.citations]
     blocks = _fit(head + body, sources, language)
     blocks.append(feedback_buttons(answer_id, language))
@@ -56,7 +62,8 @@ def citation_blocks(citation: Citation, language: Language) -> list[dict]:
     """The quoted sentence (answering spans in bold), then where it stands and where it comes from."""
     quote = _bold_spans(escape(" ".join(citation.text.split())), citation.highlights)
     blocks = [_section(f"> {chunk}") for chunk in split_mrkdwn(quote, MAX_SECTION_CHARS - 2)]
-    where = [f"*[{citation.marker}]*", message("sentence", language, n=citation.position + 1)]
+    sentence = message("sentence", language, n=citation.position + 1)
+    where = [f"*[{citation.marker}]*", link(citation.url, sentence) or escape(sentence)]
     title = _truncate(citation.title or "source", _MAX_TITLE_CHARS)
     source_link = link(citation.source, title)
     if source_link:
@@ -65,6 +72,12 @@ def citation_blocks(citation: Citation, language: Language) -> list[dict]:
         where.append(escape(title))
     blocks.append(_context(" · ".join(where)))
     return blocks
+
+
+def related_block(hit: Hit, language: Language) -> dict:
+    """A sentence near the question that does not answer it, as related reading under a refusal."""
+    quote = _truncate(escape(" ".join(hit.text.split())), MAX_SECTION_CHARS - 100) or "…"
+    return _context(f"{message('related', language)}: “{quote}” · {escape(message('sentence', language, n=hit.position + 1))}")
 
 
 def feedback_buttons(answer_id: str, language: Language) -> dict:
@@ -137,6 +150,29 @@ def _truncate(text: str, limit: int) -> str:
         return text
     chunks = split_mrkdwn(text, limit - 1)
     return (chunks[0] if chunks else "") + "…"
+
+
+def escape(text: str) -> str:
+    """Slack's three control characters, as its docs ask: https://api.slack.com/reference/surfaces/formatting#escaping"""
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
+def link(url: str, label: str) -> str | None:
+    """A mrkdwn link to an http(s) URL; None for anything else (a file path, `javascript:`, …)."""
+    try:
+        parts = urlsplit(url.strip())
+    except ValueError:
+        return None
+    if parts.scheme not in ("http", "https") or not parts.netloc:
+        return None
+    # `|` ends the URL part of `<url|label>` and `>` ends the link: percent-encode them (and `<`,
+    # whitespace and control characters, which would break the link) inside the URL; `&` is
+    # escaped as Slack asks.
+    safe_url = "".join(_URL_CODES.get(char) or (quote(char, safe="") if char.isspace() or not char.isprintable() else char) for char in url.strip())
+    return f"<{safe_url}|{escape(label)}>"
+
+
+_URL_CODES = {"&": "&amp;", "<": "%3C", ">": "%3E", "|": "%7C"}
 
 
 def _section(mrkdwn: str) -> dict:

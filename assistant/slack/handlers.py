@@ -26,7 +26,7 @@ from slack_bolt import Assistant as AssistantPanel
 from assistant.slack.blocks import FEEDBACK_ACTIONS
 from assistant.slack.dedup import command_key, message_key
 from assistant.slack.feedback import FeedbackStore
-from assistant.slack.mrkdwn import mentions, question_text
+from assistant.slack.threads import mentions, question_text
 from assistant.slack.responder import Question, Responder
 from assistant.slack.threads import BotIdentity, is_from_a_bot
 from assistant.messages import message
@@ -78,6 +78,9 @@ def register(app: App, responder: Responder, feedback: FeedbackStore, bot: BotId
     @app.command("/ask")
     def on_ask(ack, command: dict, respond) -> None:
         ack()
+        if not command.get("trigger_id") or not command.get("response_url"):  # no key to claim it by, or nowhere to answer
+            logger.warning("Ignoring an /ask without a trigger_id or response_url")
+            return
         question = Question(
             key=command_key(command["trigger_id"]),
             channel=command.get("channel_id", ""),
@@ -90,7 +93,11 @@ def register(app: App, responder: Responder, feedback: FeedbackStore, bot: BotId
     @app.action(re.compile("^(" + "|".join(FEEDBACK_ACTIONS) + ")$"))
     def on_feedback(ack, action: dict, body: dict, respond) -> None:
         ack()
-        user = body.get("user", {}).get("id", "")
+        clicker = body.get("user")
+        user = clicker.get("id", "") if isinstance(clicker, dict) else str(clicker or "")
+        if not action.get("value") or not body.get("response_url"):
+            logger.warning("Ignoring a feedback click without an answer id or response_url")
+            return
         language = feedback.record_feedback(action["value"], user, FEEDBACK_ACTIONS[action["action_id"]])
         if language is None:
             logger.warning("Feedback for an unknown answer %s", action["value"])
@@ -99,13 +106,18 @@ def register(app: App, responder: Responder, feedback: FeedbackStore, bot: BotId
 
 
 def ask_in_thread(responder: Responder, event: dict, bot: BotIdentity, *, only_if_taking_part: bool = False, status=None) -> None:
-    channel, ts = event["channel"], event["ts"]
-    thread_ts = event.get("thread_ts")
+    channel, ts, thread_ts, user, text = (event.get(field) for field in ("channel", "ts", "thread_ts", "user", "text"))
+    # Slack always sends these four with a person's message; without them there is no question,
+    # nothing to claim it by and nowhere to reply. (The HTTP server has already refused a payload
+    # whose fields have the wrong types, see `inbound`; Socket Mode payloads get this check only.)
+    if not all(value and isinstance(value, str) for value in (channel, ts, user)) or not isinstance(text, str) or not isinstance(thread_ts, str | None):
+        logger.warning("Ignoring %s without the channel, ts, user and text of a message", event.get("type", "an event"))
+        return
     question = Question(
         key=message_key(channel, ts),
         channel=channel,
-        user=event.get("user", ""),
-        text=question_text(event.get("text", ""), bot.user_id),
+        user=user,
+        text=question_text(text, bot.user_id),
         ts=ts,
         thread_ts=thread_ts,
         only_if_taking_part=only_if_taking_part,

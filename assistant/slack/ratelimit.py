@@ -55,6 +55,11 @@ class PerUserRateLimit:
             asked.append(now)
             return 0
 
+    def __repr__(self) -> str:
+        if self.per_minute <= 0:
+            return "PerUserRateLimit(off)"
+        return f"PerUserRateLimit({self.per_minute} per user per {self.window:g}s, in this process)"
+
 
 class RedisRateLimit:
     def __init__(self, client: Redis, per_minute: int, window_seconds: int = 60, prefix: str = "article-assistant:") -> None:
@@ -83,4 +88,6 @@ class RedisRateLimit:
         return max(1, int(ttl))
 
     def __repr__(self) -> str:
-        return f"RedisRateLimit({self.per_minute}/{self.window}s)"
+        if self.per_minute <= 0:
+            return "RedisRateLimit(off)"
+        return f"RedisRateLimit({self.per_minute} per user per {self.window}s, shared, prefix={self.prefix!r})"

@@ -50,7 +50,7 @@ class Question:
     channel: str
     user: str
     text: str
-    """What the person asked, as plain text (`mrkdwn.question_text`)."""
+    """What the person asked, as plain text (`threads.question_text`)."""
     ts: str | None = None
     """The asking message; history is what came before it."""
     thread_ts: str | None = None

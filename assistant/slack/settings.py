@@ -70,6 +70,9 @@ class SlackSettings(BaseSettings):
             needed["SLACK_APP_TOKEN"] = self.slack_app_token
         missing = [name for name, value in needed.items() if value is None or not value.get_secret_value().strip()]
         if not missing:
+            problems = [problem for name, value in needed.items() if (problem := implausible(name, value.get_secret_value()))]
+            if problems:
+                raise ConfigurationError(" ".join(problems) + " Copy it again from your app's page at https://api.slack.com/apps.")
             return
         mode = "the Events API over HTTP (--http)" if http else "Socket Mode"
         hint = "" if http else " Or run `assistant slack --http` to receive events over HTTP instead."
@@ -79,8 +82,37 @@ class SlackSettings(BaseSettings):
         )
 
     def secrets(self) -> list[str]:
-        """The secret values set, for scrubbing them from log output."""
+        """The secret values set, for scrubbing them from log output (`app.RedactingFormatter`)."""
         values = [self.slack_bot_token, self.slack_signing_secret, self.slack_app_token]
         secrets = [value.get_secret_value() for value in values if value is not None and value.get_secret_value()]
         password = urlsplit(self.redis_url.get_secret_value()).password if self.redis_url else None
         return secrets + ([password] if password else [])
+
+
+MIN_SECRET_LENGTH = 16
+"""Real values are far longer (a signing secret is 32 hexadecimal characters, a token 50 or more);
+anything shorter is a typo or a placeholder."""
+TOKEN_PREFIXES = {"SLACK_BOT_TOKEN": "xoxb-", "SLACK_APP_TOKEN": "xapp-"}
+_SHAPES = {
+    "SLACK_BOT_TOKEN": "a bot token starts with xoxb- (OAuth & Permissions → Bot User OAuth Token)",
+    "SLACK_APP_TOKEN": "an app-level token starts with xapp- (Basic Information → App-Level Tokens)",
+    "SLACK_SIGNING_SECRET": "a signing secret is 32 hexadecimal characters (Basic Information → App Credentials → Signing Secret)",
+}
+
+
+def implausible(name: str, value: str) -> str | None:
+    """Why `value` cannot be a real `name` (never showing the value), or None when it may be.
+
+    Slack's formats are checked loosely: the token prefix, a minimum length, no white space. Slack
+    itself says whether a plausible value is right (`auth.test` at start-up; the first signed request)."""
+    value = value.strip()
+    prefix = TOKEN_PREFIXES.get(name, "")
+    if not value.startswith(prefix):
+        problem = f"does not start with {prefix}"
+    elif len(value) < MIN_SECRET_LENGTH:
+        problem = f"is only {len(value)} character{'s' if len(value) != 1 else ''} long"
+    elif any(char.isspace() for char in value):
+        problem = "contains white space"
+    else:
+        return None
+    return f"{name} {problem}, so it cannot be right: {_SHAPES[name]}."

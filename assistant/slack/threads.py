@@ -1,11 +1,55 @@
-"""Reading a Slack thread (`conversations.replies`) as conversation history for the answerer."""
+"""Reading what people write in Slack: message text back to plain words (`question_text`), and a
+thread (`conversations.replies`) as conversation history for the answerer.
+
+Slack sends message text with `&`, `<`, `>` escaped as entities and its own markup in angle
+brackets: `<@U123>` (a mention), `<!here>`, `<#C123|general>`, `<https://x|label>`. The answerer
+reads words, so markup is reduced to what a person sees before a question is asked: a broadcast
+like `<!channel>` would otherwise become the words "channel" and pull the answer toward the wrong
+sentence. (Text going *out* is escaped in `blocks`.)
+"""
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
-from assistant.slack.mrkdwn import mentions, question_text, unescape
 from assistant.types import Turn
+
+
+def question_text(text: str, bot_user_id: str | None) -> str:
+    """What the person asked, as plain text: Slack markup reduced to what it shows, the bot's own
+    mention dropped, entities decoded, white space collapsed.
+
+        <@UBOT> / <!here> / <!channel> / <!everyone>   (nothing)
+        <@U123|bob>   @bob        <#C123|general>   #general      <!subteam^S1|@team>   @team
+        <https://x.example|the report>   the report   <https://x.example>   https://x.example
+    """
+
+    def plain(match: re.Match) -> str:
+        target, _, label = match.group(1).partition("|")
+        if target.startswith("@"):
+            if target[1:] == bot_user_id or not label:
+                return " "
+            return "@" + label.lstrip("@")
+        if target.startswith("#"):
+            return "#" + label.lstrip("#") if label else " "
+        if target.startswith("!"):  # broadcasts, user groups, dates: their fallback text, if any
+            return label or " "
+        return label or target  # a link: its label, or the address itself
+
+    return re.sub(r"\s+", " ", unescape(_MARKUP.sub(plain, text))).strip()
+
+
+_MARKUP = re.compile(r"<([^<>]*)>")
+"""One piece of Slack markup. A `<` a person typed arrives as `&lt;`, so every raw `<` is markup."""
+
+
+def mentions(text: str, user_id: str) -> bool:
+    return bool(user_id) and re.search(rf"<@{re.escape(user_id)}(\|[^>]*)?>", text) is not None
+
+
+def unescape(text: str) -> str:
+    return text.replace("&lt;", "<").replace("&gt;", ">").replace("&amp;", "&")
 
 
 @dataclass(frozen=True)

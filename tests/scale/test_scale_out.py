@@ -25,7 +25,7 @@ from scale_bots import RATE_LIMIT, start_http_bots, stop_bots
 from slack_fakes import BOT_USER, mention, message_event, sections
 
 from assistant.slack.blocks import MAX_BLOCKS, MAX_SECTION_CHARS
-from assistant.slack.mrkdwn import unescape
+from assistant.slack.threads import unescape
 from tests.conftest import DOC_ID
 
 pytestmark = pytest.mark.slow

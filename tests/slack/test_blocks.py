@@ -1,4 +1,5 @@
-"""Block Kit replies: escaping of every piece of article and user text, Slack's size limits, links."""
+"""Block Kit replies: escaping of every piece of article and user text, Slack's size limits, links,
+related reading under a refusal; and Slack text coming in, reduced to plain words."""
 
 from __future__ import annotations
 
@@ -6,9 +7,9 @@ import json
 
 import pytest
 
-from assistant.slack.blocks import MAX_BLOCKS, MAX_SECTION_CHARS, answer_message, notice_message, split_mrkdwn
-from assistant.slack.mrkdwn import escape, link, question_text
-from assistant.types import Answer, Citation
+from assistant.slack.blocks import MAX_BLOCKS, MAX_SECTION_CHARS, answer_message, escape, link, notice_message, split_mrkdwn
+from assistant.slack.threads import question_text
+from assistant.types import Answer, Citation, Hit
 
 INJECTIONS = ("<!channel>", "<!here>", "<@U0BOSS>", "<http://evil.example|click me>", "<#C0GENERAL>")
 
@@ -100,9 +101,39 @@ def test_notices_are_escaped_too():
     assert message["text"] == "Try &lt;!here&gt; again" and message["blocks"][0]["text"]["text"] == message["text"]
 
 
-def test_question_text_drops_only_the_bots_own_mention():
-    assert question_text("<@UBOT> Siapa &lt;b&gt; &amp; <@UOTHER|ana>?", "UBOT") == "Siapa <b> & <@UOTHER|ana>?"
+def test_question_text_is_the_plain_text_a_person_sees():
+    assert question_text("<@UBOT> Siapa &lt;b&gt; &amp; <@UOTHER|ana>?", "UBOT") == "Siapa <b> & @ana?"
     assert question_text("<@UBOT|askbot>   who?", "UBOT") == "who?"
+    # Broadcasts and bare mentions carry no words; channels, links and user groups keep their label.
+    assert question_text("<!channel> <!here> <!everyone> <@U0BOSS> Siapa Duta Besar AS?", "UBOT") == "Siapa Duta Besar AS?"
+    assert question_text("In <#C0NEWS|berita>, <https://x.example/a?b=1&amp;c=2|the report> says <https://x.example>", "UBOT") == (
+        "In #berita, the report says https://x.example"
+    )
+    assert question_text("<!subteam^S1|@editors> <!date^1732000000^{date}|18 Nov 2024> <#C0BARE>?", "UBOT") == "@editors 18 Nov 2024 ?"
+    assert question_text("a &lt;!channel&gt; typed as text", "UBOT") == "a <!channel> typed as text"
+
+
+def test_a_refusal_shows_related_sentences_as_related_reading_in_the_askers_language():
+    near = Hit("doc#12", "doc", 12, "Dubes AS untuk Indonesia Kamala Shirin Lakhdhir didampingi <tim> & staf.", 0.7)
+    refusal = {"question": "Siapa Presiden AS?", "text": "Artikel tidak menyebutkan hal itu.", "abstained": True, "citations": (), "related": (near,)}
+    for language, expected in (
+        ("id", "Terkait: “Dubes AS untuk Indonesia Kamala Shirin Lakhdhir didampingi &lt;tim&gt; &amp; staf.” · kalimat ke-13 dalam artikel"),
+        ("en", "Related: “Dubes AS untuk Indonesia Kamala Shirin Lakhdhir didampingi &lt;tim&gt; &amp; staf.” · sentence 13 of the article"),
+    ):
+        message = answer_message(answer(**{**refusal, "language": language}), "k")
+        assert [block["type"] for block in message["blocks"]] == ["section", "context", "actions"]
+        assert message["blocks"][1]["elements"][0]["text"] == expected
+        assert "Kamala" not in message["text"]  # related reading is not part of the answer
+    assert [block["type"] for block in answer_message(answer(**{**refusal, "related": ()}), "k")["blocks"]] == ["section", "actions"]
+
+
+def test_a_citation_with_a_url_links_its_sentence_reference_there():
+    url = "https://www.antaranews.com/berita/4480121#:~:text=Dubes%20AS"
+    message = answer_message(answer(citations=(citation(url=url, position=12),)), "k")
+    assert message["blocks"][-2]["elements"][0]["text"] == f"*[1]* · <{url}|sentence 13 of the article> · Doc"
+    for no_link in ("", "javascript:alert(1)"):
+        message = answer_message(answer(citations=(citation(url=no_link, position=12),)), "k")
+        assert message["blocks"][-2]["elements"][0]["text"] == "*[1]* · sentence 13 of the article · Doc"
 
 
 def test_cases_the_property_tests_found():

@@ -14,6 +14,7 @@ from bot_process import BOT_TOKEN, SIGNING_SECRET, clean_env, copy_index, free_p
 from slack_fakes import BOT_USER, DROP_AFTER, DROP_BEFORE, Failure, FakeSlackAPI, mention, sections, wait_until
 
 from assistant.errors import IndexUnavailableError
+from assistant.slack.app import RedactingFormatter
 from assistant.slack.delivery import EVENT_TYPE, RetryBudget
 
 pytestmark = pytest.mark.slow
@@ -144,6 +145,30 @@ def test_missing_tokens_are_a_clear_error(args, env, missing, tmp_path):
     assert result.returncode == 1
     assert missing in result.stderr and "not set" in result.stderr
     assert BOT_TOKEN not in result.stderr + result.stdout
+
+
+@pytest.mark.parametrize(
+    "args, env, expected",
+    [
+        (["--http"], {"SLACK_BOT_TOKEN": BOT_TOKEN, "SLACK_SIGNING_SECRET": "a"}, "SLACK_SIGNING_SECRET is only 1 character long"),
+        (["--http"], {"SLACK_BOT_TOKEN": "xoxp-1111-2222-aUserTokenNotABot", "SLACK_SIGNING_SECRET": SIGNING_SECRET}, "SLACK_BOT_TOKEN does not start with xoxb-"),
+        ([], {"SLACK_BOT_TOKEN": BOT_TOKEN, "SLACK_APP_TOKEN": "xapp-1"}, "SLACK_APP_TOKEN is only 6 characters long"),
+    ],
+    ids=["one-letter-secret", "user-token", "short-app-token"],
+)
+def test_values_that_cannot_be_real_are_refused_at_start_up(args, env, expected, tmp_path):
+    result = run_cli(args, tmp_path, ASSISTANT_DATA_DIR=str(tmp_path), **env)
+    assert result.returncode == 1
+    assert expected in result.stderr and "cannot be right" in result.stderr
+    assert "Traceback" not in result.stderr
+    assert BOT_TOKEN not in result.stderr + result.stdout and SIGNING_SECRET not in result.stderr + result.stdout
+    assert not (tmp_path / "slack.sqlite3").exists()  # refused before anything was opened
+
+
+def test_log_redaction_blanks_whole_secrets_never_single_letters():
+    formatter = RedactingFormatter([SIGNING_SECRET, BOT_TOKEN, "a"], "%(message)s")
+    record = logging.LogRecord("t", logging.INFO, __file__, 1, "a banana; secret=%s token %s; %sX", (SIGNING_SECRET, BOT_TOKEN, SIGNING_SECRET), None)
+    assert formatter.format(record) == "a banana; secret=[redacted] token [redacted]; [redacted]X"
 
 
 def test_a_rejected_token_or_unreachable_slack_is_a_clear_error(data_dir, own_slack, tmp_path):

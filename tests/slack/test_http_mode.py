@@ -12,7 +12,7 @@ from concurrent.futures import ThreadPoolExecutor
 import pytest
 import yaml
 from bot_process import HTTP_RATE_LIMIT, clean_env
-from slack_fakes import BOT_USER, button_click, contexts, mention, message_event, sections, slash_command, wait_until
+from slack_fakes import BOT_USER, button_click, contexts, event_envelope, mention, message_event, sections, slash_command, wait_until
 
 pytestmark = pytest.mark.slow
 ACCOMPANIED = "didampingi Wamenkomdigi"
@@ -118,23 +118,61 @@ def test_slash_command_answers_ephemerally_and_echoes_the_question(http_bot, fak
     assert fake_slack.posts(channel) == []
 
 
-def test_slack_markup_in_questions_is_escaped_and_never_pings(http_bot, fake_slack, channel, user):
+def test_slack_markup_is_reduced_to_plain_text_before_asking(http_bot, fake_slack, channel, user):
+    """`<!channel>` must not become the word "channel" in the question: the reply is the one the
+    plain question gets (the ambassador, sentence 13), not the companions of sentence 12."""
+    replies = []
+    for typed in ("Siapa Duta Besar AS?", "<!channel> Siapa Duta Besar AS?", "<!here> <@U0BOSS> Siapa Duta Besar AS? <!everyone>"):
+        asked = fake_slack.user_message(channel, user + str(len(replies)), f"<@{BOT_USER}> {typed}")
+        http_bot.events.event(mention(asked))
+        replies.append(fake_slack.wait_for_posts(channel, asked["ts"])[0])
+    assert replies[0]["text"].startswith("Kamala Shirin Lakhdhir [1].")
+    assert contexts(replies[0])[0].startswith("*[1]* · kalimat ke-13 dalam artikel")
+    assert [reply["text"] for reply in replies[1:]] == [replies[0]["text"]] * 2
+
+
+def test_slack_markup_in_questions_never_pings(http_bot, fake_slack, channel, user):
     typed = "<!channel> <@U0BOSS> <http://evil.example|click me> & who accompanied Meutya Hafid?"
     fields = slash_command(typed, user=user, channel=channel, response_url=fake_slack.response_url(channel), trigger_id=f"trig-{channel}")
     http_bot.events.command(fields)
     [response] = wait_until(lambda: fake_slack.responses(channel), what="the /ask response")
+    assert contexts(response)[0] == "*You asked:* click me &amp; who accompanied Meutya Hafid?"  # the markup as the asker saw it
     shown = json.dumps(response, ensure_ascii=False)
-    assert "&lt;!channel&gt; &lt;@U0BOSS&gt; &lt;http://evil.example|click me&gt; &amp; who" in shown
     for raw in ("<!channel>", "<@U0BOSS>", "<http://evil.example"):
         assert raw not in shown
 
-    # A mention whose text Slack delivers with the same markup: the reply never carries it raw.
+    # Markup a person typed as text arrives escaped (&lt;!here&gt;): it stays text, escaped again.
     asked = fake_slack.user_message(channel, user, f"<@{BOT_USER}> {typed} &lt;!here&gt;")
     http_bot.events.event(mention(asked))
     [reply] = fake_slack.wait_for_posts(channel, asked["ts"])
     posted = json.dumps(reply, ensure_ascii=False)
     for raw in ("<!channel>", "<@U0BOSS>", "<http://evil.example", "<!here>"):
         assert raw not in posted
+
+
+def test_malformed_requests_get_a_4xx_and_one_log_line_without_a_traceback(http_bot, fake_slack, channel, user):
+    asked = fake_slack.user_message(channel, user, f"<@{BOT_USER}> Siapa Duta Besar AS?")
+    envelope = event_envelope(mention(asked), "EvBROKEN1")
+    log_before = len(http_bot.log())
+
+    def signed(body: bytes, **options) -> int:
+        return http_bot.events.post(body, "application/json", **options)[0]
+
+    assert signed(json.dumps(envelope).encode(), timestamp="yesterday") == 401
+    assert signed(json.dumps(envelope).encode()[:-7]) == 400  # cut short: not JSON
+    assert signed(json.dumps([envelope]).encode()) == 400
+    assert signed(json.dumps({**envelope, "event": None}).encode()) == 400
+    assert signed(json.dumps({**envelope, "event": {**envelope["event"], "channel": ["C1"]}}).encode()) == 400
+    without_channel = {key: value for key, value in envelope["event"].items() if key != "channel"}
+    assert signed(json.dumps({**envelope, "event": without_channel}).encode()) == 200  # acknowledged, then ignored
+
+    fake_slack.settle(http_bot.events.event, channel)
+    assert fake_slack.posts(channel) == []
+    log = http_bot.log()[log_before:]
+    assert "Traceback" not in log and " ERROR " not in log
+    assert log.count("Refused a request to /slack/events with 401") == 1
+    assert log.count("Refused a request to /slack/events with 400") == 4
+    assert log.count("Ignoring app_mention without the channel") == 1
 
 
 def test_forged_or_replayed_requests_get_401_and_no_reply(http_bot, fake_slack, channel, user):
@@ -147,6 +185,12 @@ def test_forged_or_replayed_requests_get_401_and_no_reply(http_bot, fake_slack, 
     assert http_bot.events.post(body, "application/json", timestamp=now, signature=stale_signature)[0] == 401
     fake_slack.settle(http_bot.events.event, channel)
     assert fake_slack.posts(channel) == []
+
+
+def test_the_start_up_log_describes_the_state_it_uses(http_bot):
+    log = http_bot.log()
+    assert f"claims in SqliteSeenEvents('{http_bot.data_dir / 'slack.sqlite3'}'), rate limit PerUserRateLimit({HTTP_RATE_LIMIT} per user per 60s, in this process)" in log
+    assert " object at 0x" not in log
 
 
 def test_url_verification_is_answered_when_signed(http_bot):
