@@ -36,7 +36,7 @@ eval: install
 	$(BIN)/assistant eval
 
 bench: install-dev
-	$(BIN)/python benchmarks/perf.py
+	$(BIN)/python -m benchmarks.perf
 
 clean:
 	rm -rf $(VENV) data .pytest_cache

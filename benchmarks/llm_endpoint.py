@@ -1,6 +1,6 @@
 """How long a question takes on the LLM path when the model endpoint misbehaves, and what it returns.
 
-    .venv/bin/python benchmarks/llm_endpoint.py [--timeout 20] [--markdown]
+    .venv/bin/python -m benchmarks.llm_endpoint [--timeout 20] [--markdown]    # from the repository root
 
 Needs the dev extra (`langchain-openai`). Starts the OpenAI-compatible test server of
 `tests/llm_server.py` on 127.0.0.1, builds a temporary index of `seeds/`, and asks the same question
@@ -23,10 +23,9 @@ import tempfile
 import time
 from pathlib import Path
 
+from benchmarks.common import load_average, machine
+
 REPO = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(REPO))
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-from common import load_average, machine  # noqa: E402
 
 os.environ.update({"HF_HUB_OFFLINE": "1", "ANONYMIZED_TELEMETRY": "False"})
 

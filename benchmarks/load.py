@@ -1,13 +1,13 @@
 """Load on the Slack bot over HTTP: N correctly signed `app_mention` events, C at a time.
 
-    .venv/bin/python benchmarks/load.py                      # 500 events, 50 concurrent, as fast as acks allow
-    .venv/bin/python benchmarks/load.py --rate 20            # the same, paced at 20 events/s (open loop)
-    .venv/bin/python benchmarks/load.py --bots 2             # two bots sharing one data directory, events alternated
-    .venv/bin/python benchmarks/load.py --url http://127.0.0.1:3000/slack/events --signing-secret S --api-port 8999 [--pid PID]
+    .venv/bin/python -m benchmarks.load                      # 500 events, 50 concurrent, as fast as acks allow
+    .venv/bin/python -m benchmarks.load --rate 20            # the same, paced at 20 events/s (open loop)
+    .venv/bin/python -m benchmarks.load --bots 2             # two bots sharing one data directory, events alternated
+    .venv/bin/python -m benchmarks.load --url http://127.0.0.1:3000/slack/events --signing-secret S --api-port 8999 [--pid PID]
                                                               # a bot you started (see --help)
 
 By default it ingests seeds/ into a temporary data directory (`assistant ingest`), starts the fake
-Slack Web API from tests/slack in this process, and starts one real `assistant slack --http`
+Slack Web API from tests/support in this process, and starts one real `assistant slack --http`
 against both. Every event is a different person asking a different question (the eval questions
 in four spellings, so the bot's query-embedding cache does not flatter it). It reports:
 
@@ -36,13 +36,11 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from benchmarks.common import load_average, machine, percentile
+from tests.support.bot_process import SIGNING_SECRET, BotProcess, clean_env, healthy, start_http_bot
+from tests.support.slack_fakes import BOT_USER, FakeSlackAPI, SignedEventsClient, mention
+
 REPO = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-sys.path.insert(0, str(REPO / "tests" / "slack"))
-sys.path.insert(0, str(REPO))
-from bot_process import SIGNING_SECRET, BotProcess, clean_env, healthy, start_http_bot  # noqa: E402
-from common import load_average, machine, percentile  # noqa: E402
-from slack_fakes import BOT_USER, FakeSlackAPI, SignedEventsClient, mention  # noqa: E402
 
 TARGET_ACK_P95_MS = 100.0
 TARGET_REPLY_P95_S = 1.0

@@ -1,6 +1,6 @@
 """Performance numbers for the assistant: ingest, cold CLI start, warm retrieval, embedder threads, memory.
 
-    .venv/bin/python benchmarks/perf.py [--runs N]
+    .venv/bin/python -m benchmarks.perf [--runs N]    # from the repository root
 
 Prints a table and never asserts: the targets are there to read, not to fail a build. Every index it
 builds goes into a temporary directory that is removed at the end. See benchmarks/README.md.
@@ -21,8 +21,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-from common import clear_chroma_cache, load_average, machine, percentile  # noqa: E402
+from benchmarks.common import clear_chroma_cache, load_average, machine, percentile
 
 REPO = Path(__file__).resolve().parent.parent
 SEEDS = REPO / "seeds"

@@ -7,10 +7,9 @@
     blocks.py     Slack text out: Block Kit for answers and notices (size limits, escaping, safe links)
     threads.py    Slack text in: markup reduced to plain words; a thread as conversation history
     delivery.py   posting a reply once through 429s, 5xx and dropped connections (`ThreadPoster`)
-    dedup.py      `SeenEvents`: one claim per user message, whichever delivery (or process) comes first
-    ratelimit.py  per-user questions per minute (in memory, or one quota in Redis)
-    state.py      where claims and the rate limit live: SQLite under the data dir, or Redis
-                  (ASSISTANT_REDIS_URL) shared by processes on several machines; behaviour when Redis fails
+    state.py      what processes share: one claim per user message (exactly-once), per-user questions
+                  per minute, in slack.sqlite3 under the data dir or in Redis (ASSISTANT_REDIS_URL,
+                  one key prefix); behaviour when Redis fails
     feedback.py   👍/👎 storage and `assistant feedback export`
     settings.py   `SlackSettings` (SLACK_BOT_TOKEN, SLACK_SIGNING_SECRET, SLACK_APP_TOKEN, SLACK_API_URL, ASSISTANT_REDIS_URL, …)
 

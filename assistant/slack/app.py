@@ -25,7 +25,7 @@ import re
 import signal
 import sys
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from socketserver import ThreadingMixIn
 from wsgiref.simple_server import WSGIRequestHandler, WSGIServer, make_server
 
@@ -36,16 +36,13 @@ from slack_sdk.http_retry.builtin_handlers import ConnectionErrorRetryHandler, R
 
 from assistant.errors import ConfigurationError
 from assistant.settings import Settings
-from assistant.slack.dedup import SeenEvents
 from assistant.slack.delivery import DEFAULT_BUDGET, RetryBudget, ThreadPoster
 from assistant.slack.feedback import FeedbackStore
 from assistant.slack.handlers import register
 from assistant.slack.inbound import MAX_BODY_BYTES, Rejection, check_payload, check_signature
-from assistant.slack.ratelimit import RateLimit
 from assistant.slack.responder import Ask, Responder
 from assistant.slack.settings import SlackSettings
-from assistant.slack.sqlite import state_path
-from assistant.slack.state import open_shared_state
+from assistant.slack.state import RateLimit, SeenEvents, open_shared_state, state_path
 from assistant.slack.threads import BotIdentity
 
 logger = logging.getLogger(__name__)
@@ -68,9 +65,9 @@ def run(settings: Settings, *, http: bool, host: str, port: int) -> int:
     logger.info("Answering from %r; claims in %r, rate limit %r", bot, responder.seen, responder.rate_limit)
     try:
         if http:
-            serve_http(app, host, port, slack.slack_signing_secret.get_secret_value())
+            serve_http(app, host, port, slack.secret("SLACK_SIGNING_SECRET"))
         else:
-            serve_socket_mode(app, slack.slack_app_token.get_secret_value())
+            serve_socket_mode(app, slack.secret("SLACK_APP_TOKEN"))
     finally:
         responder.close()
     return 0
@@ -97,7 +94,7 @@ def build_app(
     app = App(
         name="article-assistant",
         client=client,
-        signing_secret=slack.slack_signing_secret.get_secret_value() if slack.slack_signing_secret else "",
+        signing_secret=slack.secret("SLACK_SIGNING_SECRET"),
         request_verification_enabled=http,
         process_before_response=False,
     )
@@ -118,7 +115,7 @@ def build_app(
 
 def web_client(slack: SlackSettings, *, retries: bool = True) -> WebClient:
     """`retries=False`: a client whose caller retries (`delivery.ThreadPoster`)."""
-    token = slack.slack_bot_token.get_secret_value() if slack.slack_bot_token else None
+    token = slack.secret("SLACK_BOT_TOKEN") or None
     base_url = slack.slack_api_url if slack.slack_api_url.endswith("/") else slack.slack_api_url + "/"
     handlers = [
         ConnectionErrorRetryHandler(max_retry_count=2),
@@ -169,14 +166,15 @@ def make_http_server(app: App, host: str, port: int, signing_secret: str) -> Thr
             response = WsgiHttpResponse(404, {"content-type": ["text/plain; charset=utf-8"]}, "Not Found")
         else:
             request = WsgiHttpRequest(environ)
-            headers = {name: value for name, value in request.get_headers().items() if isinstance(value, str)}
+            headers: dict[str, str] = {name: value for name, value in request.get_headers().items() if isinstance(value, str)}
             body, rejection = _read_body(environ)
             rejection = rejection or check_signature(body, headers, signing_secret) or check_payload(body, headers.get("content-type", ""))
             if rejection:
                 logger.warning("Refused a request to %s with %d: %s", EVENTS_PATH, rejection.status, rejection.reason)
                 response = WsgiHttpResponse(rejection.status, {"content-type": ["text/plain; charset=utf-8"]}, rejection.reason)
             else:
-                bolt_response = app.dispatch(BoltRequest(body=body.decode("utf-8"), query=request.query_string, headers=headers))
+                bolt_headers: dict[str, str | Sequence[str]] = dict(headers)
+                bolt_response = app.dispatch(BoltRequest(body=body.decode("utf-8"), query=request.query_string, headers=bolt_headers))
                 response = WsgiHttpResponse(bolt_response.status, bolt_response.headers, bolt_response.body)
         start_response(response.status, response.get_headers())
         return response.get_body()

@@ -121,8 +121,10 @@ class ThreadPoster:
 
     def _find(self, channel: str, thread_ts: str, key: str, after_ts: str | None) -> dict | None:
         """Our reply to `key` in the thread, if Slack has it. Raises like any Web API call."""
-        options = {"oldest": after_ts, "inclusive": False} if after_ts else {}
-        response = self.client.conversations_replies(channel=channel, ts=thread_ts, include_all_metadata=True, limit=200, **options)
+        # slack_sdk leaves out arguments that are None: without `after_ts` the whole thread is read.
+        response = self.client.conversations_replies(
+            channel=channel, ts=thread_ts, include_all_metadata=True, limit=200, oldest=after_ts, inclusive=False if after_ts else None
+        )
         return next((message for message in response.get("messages") or [] if answers(message, key)), None)
 
 
@@ -130,6 +132,8 @@ def _retry_after(headers: dict) -> float:
     value = next((value for name, value in (headers or {}).items() if name.lower() == "retry-after"), None)
     if isinstance(value, list):
         value = value[0] if value else None
+    if value is None:
+        return 1.0
     try:
         return max(0.0, float(value))
     except (TypeError, ValueError):

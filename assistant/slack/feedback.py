@@ -27,7 +27,7 @@ from pathlib import Path
 import yaml
 
 from assistant.settings import Settings
-from assistant.slack.sqlite import connect, create, state_path
+from assistant.slack.state import connect, create, state_path
 from assistant.types import Answer
 
 _SCHEMA = """

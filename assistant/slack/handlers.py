@@ -23,13 +23,12 @@ import re
 from slack_bolt import App
 from slack_bolt import Assistant as AssistantPanel
 
-from assistant.slack.blocks import FEEDBACK_ACTIONS
-from assistant.slack.dedup import command_key, message_key
-from assistant.slack.feedback import FeedbackStore
-from assistant.slack.threads import mentions, question_text
-from assistant.slack.responder import Question, Responder
-from assistant.slack.threads import BotIdentity, is_from_a_bot
 from assistant.messages import message
+from assistant.slack.blocks import FEEDBACK_ACTIONS
+from assistant.slack.feedback import FeedbackStore
+from assistant.slack.responder import Question, Responder
+from assistant.slack.state import command_key, message_key
+from assistant.slack.threads import BotIdentity, is_from_a_bot, mentions, question_text
 
 logger = logging.getLogger(__name__)
 
@@ -101,7 +100,7 @@ def register(app: App, responder: Responder, feedback: FeedbackStore, bot: BotId
         language = feedback.record_feedback(action["value"], user, FEEDBACK_ACTIONS[action["action_id"]])
         if language is None:
             logger.warning("Feedback for an unknown answer %s", action["value"])
-        reply = message("feedback_thanks" if language else "feedback_lost", language or "en")
+        reply = message("feedback_thanks" if language else "feedback_lost", "id" if language == "id" else "en")
         respond(response_type="ephemeral", replace_original=False, text=reply)
 
 
@@ -110,7 +109,9 @@ def ask_in_thread(responder: Responder, event: dict, bot: BotIdentity, *, only_i
     # Slack always sends these four with a person's message; without them there is no question,
     # nothing to claim it by and nowhere to reply. (The HTTP server has already refused a payload
     # whose fields have the wrong types, see `inbound`; Socket Mode payloads get this check only.)
-    if not all(value and isinstance(value, str) for value in (channel, ts, user)) or not isinstance(text, str) or not isinstance(thread_ts, str | None):
+    if not (isinstance(channel, str) and channel and isinstance(ts, str) and ts and isinstance(user, str) and user and isinstance(text, str)) or not (
+        thread_ts is None or isinstance(thread_ts, str)
+    ):
         logger.warning("Ignoring %s without the channel, ts, user and text of a message", event.get("type", "an event"))
         return
     question = Question(

@@ -23,14 +23,13 @@ from dataclasses import dataclass
 
 from slack_sdk import WebClient
 
-from assistant.query import detect_language
-from assistant.messages import message
 from assistant.errors import IndexUnavailableError
+from assistant.messages import message
+from assistant.query import detect_language
 from assistant.slack.blocks import answer_message, notice_message
-from assistant.slack.dedup import SeenEvents
 from assistant.slack.delivery import DeliveryFailedError, ThreadPoster
 from assistant.slack.feedback import FeedbackStore
-from assistant.slack.ratelimit import RateLimit
+from assistant.slack.state import RateLimit, SeenEvents
 from assistant.slack.threads import BotIdentity, takes_part, thread_history
 from assistant.types import Answer, Language, Turn
 
@@ -46,7 +45,7 @@ Status = Callable[[str], object]
 @dataclass(frozen=True)
 class Question:
     key: str
-    """De-duplication key (`dedup.message_key` / `dedup.command_key`)."""
+    """De-duplication key (`state.message_key` / `state.command_key`)."""
     channel: str
     user: str
     text: str

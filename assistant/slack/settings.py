@@ -63,14 +63,10 @@ class SlackSettings(BaseSettings):
 
     def require(self, *, http: bool) -> None:
         """Raise a `ConfigurationError` naming every variable this mode still needs."""
-        needed = {"SLACK_BOT_TOKEN": self.slack_bot_token}
-        if http:
-            needed["SLACK_SIGNING_SECRET"] = self.slack_signing_secret
-        else:
-            needed["SLACK_APP_TOKEN"] = self.slack_app_token
-        missing = [name for name, value in needed.items() if value is None or not value.get_secret_value().strip()]
+        needed = ["SLACK_BOT_TOKEN", "SLACK_SIGNING_SECRET" if http else "SLACK_APP_TOKEN"]
+        missing = [name for name in needed if not self.secret(name).strip()]
         if not missing:
-            problems = [problem for name, value in needed.items() if (problem := implausible(name, value.get_secret_value()))]
+            problems = [problem for name in needed if (problem := implausible(name, self.secret(name)))]
             if problems:
                 raise ConfigurationError(" ".join(problems) + " Copy it again from your app's page at https://api.slack.com/apps.")
             return
@@ -80,6 +76,11 @@ class SlackSettings(BaseSettings):
             f"{' and '.join(missing)} {'is' if len(missing) == 1 else 'are'} not set; {mode} needs "
             f"{'it' if len(missing) == 1 else 'them'}. See the README's \"Slack bot\" section.{hint}"
         )
+
+    def secret(self, name: str) -> str:
+        """The value of the secret setting `name` (e.g. "SLACK_APP_TOKEN"), "" when it is not set."""
+        value = getattr(self, name.lower())
+        return value.get_secret_value() if value is not None else ""
 
     def secrets(self) -> list[str]:
         """The secret values set, for scrubbing them from log output (`app.RedactingFormatter`)."""

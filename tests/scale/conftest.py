@@ -1,23 +1,19 @@
 """Fixtures for the scale-out and fault tests: a real `chroma run` server holding the seed article,
 a real `redis-server`, the fake Slack Web API, and several real `assistant slack --http` processes.
 
-Reuses the Slack tests' fakes and bot-process helpers (tests/slack), which sit on sys.path here.
+The fakes, servers and bot-process helpers come from tests/support, shared with tests/slack and
+benchmarks/load.py.
 """
 
 from __future__ import annotations
 
 import itertools
-import sys
-from pathlib import Path
 
 import pytest
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "slack"))
-
-from servers import ChromaServer, RedisServer
-from slack_fakes import FakeSlackAPI
-
 from tests.conftest import SEED
+from tests.support.servers import ChromaServer, RedisServer
+from tests.support.slack_fakes import FakeSlackAPI
 
 
 @pytest.fixture(scope="session")

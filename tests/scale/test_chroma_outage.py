@@ -4,9 +4,10 @@ the bot says the index is unavailable, keeps running, and answers again without 
 from __future__ import annotations
 
 import pytest
-from scale_bots import start_http_bots, stop_bots
-from servers import ChromaServer
-from slack_fakes import BOT_USER, mention
+
+from tests.support.bot_process import start_http_bots, stop_bots
+from tests.support.servers import ChromaServer
+from tests.support.slack_fakes import BOT_USER, mention
 
 pytestmark = pytest.mark.slow
 

@@ -8,13 +8,11 @@ import sys
 from concurrent.futures import ThreadPoolExecutor
 
 import pytest
-from bot_process import BOT_TOKEN, SIGNING_SECRET, clean_env, free_port, serve_in_process
-from servers import RedisServer
-from slack_fakes import BOT_USER, mention, message_event
 
-from assistant.slack.dedup import ClaimUnavailableError, RedisSeenEvents, message_key
-from assistant.slack.ratelimit import RedisRateLimit
-from assistant.slack.state import connect_redis
+from assistant.slack.state import ClaimUnavailableError, RedisRateLimit, RedisSeenEvents, connect_redis, message_key
+from tests.support.bot_process import BOT_TOKEN, SIGNING_SECRET, clean_env, free_port, serve_in_process
+from tests.support.servers import RedisServer
+from tests.support.slack_fakes import BOT_USER, mention, message_event
 
 pytestmark = pytest.mark.slow  # a real redis-server, and `assistant slack` subprocesses
 

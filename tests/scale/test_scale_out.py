@@ -20,13 +20,12 @@ import time
 from concurrent.futures import ThreadPoolExecutor
 
 import pytest
-from bot_process import clean_env
-from scale_bots import RATE_LIMIT, start_http_bots, stop_bots
-from slack_fakes import BOT_USER, mention, message_event, sections
 
 from assistant.slack.blocks import MAX_BLOCKS, MAX_SECTION_CHARS
 from assistant.slack.threads import unescape
 from tests.conftest import DOC_ID
+from tests.support.bot_process import RATE_LIMIT, clean_env, start_http_bots, stop_bots
+from tests.support.slack_fakes import BOT_USER, mention, message_event, sections
 
 pytestmark = pytest.mark.slow
 

@@ -22,20 +22,18 @@ import time
 import urllib.parse
 
 import pytest
-from bot_process import serve_in_process
-from slack_fakes import FakeSlackAPI, button_click, event_envelope, mention, slash_command
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from assistant.slack.blocks import MAX_BLOCKS, MAX_SECTION_CHARS, answer_message, notice_message
-from assistant.slack.dedup import message_key
 from assistant.slack.feedback import FeedbackStore
 from assistant.slack.handlers import ask_in_thread
-from assistant.slack.threads import question_text
-from assistant.slack.ratelimit import PerUserRateLimit
 from assistant.slack.responder import Responder
-from assistant.slack.threads import BotIdentity
+from assistant.slack.state import PerUserRateLimit, message_key
+from assistant.slack.threads import BotIdentity, question_text
 from assistant.types import Answer, Citation, Hit
+from tests.support.bot_process import serve_in_process
+from tests.support.slack_fakes import FakeSlackAPI, button_click, event_envelope, mention, slash_command
 
 BOT = BotIdentity(user_id="UBOT0001", bot_id="BBOT0001")
 MARKUP = [
@@ -176,9 +174,10 @@ def test_any_message_gets_exactly_one_safe_reply_from_the_real_answerer(bot, fee
 # question to answer (the unbroken request is answered: see the sentinel in `settle`). So whatever
 # the bot does with one, it must not be a 5xx, a traceback or a reply.
 
-QUESTION = {"type": "message", "channel": "CPROP1", "user": "UPROP1", "text": f"<@{BOT.user_id}> Siapa Duta Besar AS?", "ts": "1732000000.000300", "team": "T0001"}
+QUESTION = {"type": "message", "channel": "CPROP1", "user": "UPROP1", "text": f"<@{BOT.user_id}> Siapa Duta Besar AS?", "ts": "1732000000.000300"}
 MENTION_ENVELOPE = event_envelope(mention(QUESTION), "EvPROP0001")
-POSTED = {"channel": "CPROP1", "ts": "1732000000.000400", "blocks": [{"type": "actions", "elements": [{"action_id": "feedback_up", "value": "message:CPROP1:1"}]}]}
+FEEDBACK_BUTTON = {"type": "actions", "elements": [{"action_id": "feedback_up", "value": "message:CPROP1:1"}]}
+POSTED = {"channel": "CPROP1", "ts": "1732000000.000400", "blocks": [FEEDBACK_BUTTON]}
 
 json_values = st.recursive(
     st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | st.text(max_size=20),
@@ -237,7 +236,8 @@ def broken_requests(draw) -> tuple[bytes, str, dict]:
     elif kind == "wrong type":
         where = draw(st.sampled_from(["envelope", "event", "authorizations"]))
         if where == "authorizations":
-            envelope["authorizations"] = draw(st.one_of(not_an_object.filter(lambda value: not isinstance(value, list)), st.lists(not_an_object, min_size=1, max_size=2)))
+            not_a_list = not_an_object.filter(lambda value: not isinstance(value, list))
+            envelope["authorizations"] = draw(st.one_of(not_a_list, st.lists(not_an_object, min_size=1, max_size=2)))
         else:
             target = envelope if where == "envelope" else envelope["event"]
             target[draw(st.sampled_from(STRING_FIELDS[where]))] = draw(not_a_string)

@@ -7,8 +7,9 @@ import itertools
 from pathlib import Path
 
 import pytest
-from bot_process import APP_TOKEN, BOT_TOKEN, HTTP_RATE_LIMIT, clean_env, copy_index, finish, start_bot, start_http_bot, wait_until_healthy
-from slack_fakes import FakeSlackAPI, FakeSocketMode, wait_until
+
+from tests.support.bot_process import APP_TOKEN, BOT_TOKEN, RATE_LIMIT, clean_env, copy_index, finish, start_bot, start_http_bot, wait_until_healthy
+from tests.support.slack_fakes import FakeSlackAPI, FakeSocketMode, wait_until
 
 
 @pytest.fixture(scope="session")
@@ -37,7 +38,7 @@ def fake_socket(fake_slack):
 def http_bot(index_dir, fake_slack, tmp_path_factory):
     """`assistant slack --http` on a free port, logging at DEBUG (so token redaction is exercised)."""
     data_dir = copy_index(index_dir, tmp_path_factory.mktemp("http-bot"))
-    bot = start_http_bot(fake_slack.api_url, data_dir, SLACK_RATE_LIMIT_PER_MINUTE=str(HTTP_RATE_LIMIT), SLACK_LOG_LEVEL="DEBUG")
+    bot = start_http_bot(fake_slack.api_url, data_dir, SLACK_RATE_LIMIT_PER_MINUTE=str(RATE_LIMIT), SLACK_LOG_LEVEL="DEBUG")
     wait_until_healthy(bot, timeout=60)
     yield bot
     finish(bot)

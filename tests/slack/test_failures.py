@@ -10,12 +10,12 @@ import subprocess
 import sys
 
 import pytest
-from bot_process import BOT_TOKEN, SIGNING_SECRET, clean_env, copy_index, free_port, serve_in_process
-from slack_fakes import BOT_USER, DROP_AFTER, DROP_BEFORE, Failure, FakeSlackAPI, mention, sections, wait_until
 
 from assistant.errors import IndexUnavailableError
 from assistant.slack.app import RedactingFormatter
 from assistant.slack.delivery import EVENT_TYPE, RetryBudget
+from tests.support.bot_process import BOT_TOKEN, SIGNING_SECRET, clean_env, copy_index, free_port, serve_in_process
+from tests.support.slack_fakes import BOT_USER, DROP_AFTER, DROP_BEFORE, Failure, FakeSlackAPI, mention, sections, wait_until
 
 pytestmark = pytest.mark.slow
 
@@ -151,7 +151,7 @@ def test_missing_tokens_are_a_clear_error(args, env, missing, tmp_path):
     "args, env, expected",
     [
         (["--http"], {"SLACK_BOT_TOKEN": BOT_TOKEN, "SLACK_SIGNING_SECRET": "a"}, "SLACK_SIGNING_SECRET is only 1 character long"),
-        (["--http"], {"SLACK_BOT_TOKEN": "xoxp-1111-2222-aUserTokenNotABot", "SLACK_SIGNING_SECRET": SIGNING_SECRET}, "SLACK_BOT_TOKEN does not start with xoxb-"),
+        (["--http"], {"SLACK_BOT_TOKEN": "xoxp-1111-2222-aUserToken", "SLACK_SIGNING_SECRET": SIGNING_SECRET}, "SLACK_BOT_TOKEN does not start with xoxb-"),
         ([], {"SLACK_BOT_TOKEN": BOT_TOKEN, "SLACK_APP_TOKEN": "xapp-1"}, "SLACK_APP_TOKEN is only 6 characters long"),
     ],
     ids=["one-letter-secret", "user-token", "short-app-token"],

@@ -10,10 +10,10 @@ import json
 import time
 
 import pytest
-from bot_process import copy_index, serve_in_process
-from slack_fakes import BOT_USER, mention, sections
 
 from tests.llm_server import FakeChatCompletions, Reply
+from tests.support.bot_process import copy_index, serve_in_process
+from tests.support.slack_fakes import BOT_USER, mention, sections
 
 pytest.importorskip("langchain_openai", reason="the LLM tests need the dev extra (pip install -e '.[dev]')")
 

@@ -11,8 +11,9 @@ from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 import yaml
-from bot_process import HTTP_RATE_LIMIT, clean_env
-from slack_fakes import BOT_USER, button_click, contexts, event_envelope, mention, message_event, sections, slash_command, wait_until
+
+from tests.support.bot_process import RATE_LIMIT, clean_env
+from tests.support.slack_fakes import BOT_USER, button_click, contexts, event_envelope, mention, message_event, sections, slash_command, wait_until
 
 pytestmark = pytest.mark.slow
 ACCOMPANIED = "didampingi Wamenkomdigi"
@@ -189,7 +190,8 @@ def test_forged_or_replayed_requests_get_401_and_no_reply(http_bot, fake_slack, 
 
 def test_the_start_up_log_describes_the_state_it_uses(http_bot):
     log = http_bot.log()
-    assert f"claims in SqliteSeenEvents('{http_bot.data_dir / 'slack.sqlite3'}'), rate limit PerUserRateLimit({HTTP_RATE_LIMIT} per user per 60s, in this process)" in log
+    database = http_bot.data_dir / "slack.sqlite3"
+    assert f"claims in SqliteSeenEvents('{database}'), rate limit PerUserRateLimit({RATE_LIMIT} per user per 60s, in this process)" in log
     assert " object at 0x" not in log
 
 
@@ -201,7 +203,7 @@ def test_url_verification_is_answered_when_signed(http_bot):
 
 
 def test_rate_limit_gives_a_friendly_notice_in_the_thread(http_bot, fake_slack, channel, user):
-    asked = [fake_slack.user_message(channel, user, f"<@{BOT_USER}> Kapan pertemuan berlangsung? ({n})") for n in range(HTTP_RATE_LIMIT + 1)]
+    asked = [fake_slack.user_message(channel, user, f"<@{BOT_USER}> Kapan pertemuan berlangsung? ({n})") for n in range(RATE_LIMIT + 1)]
     for message in asked:
         http_bot.events.event(mention(message))
     for message in asked:
@@ -209,7 +211,7 @@ def test_rate_limit_gives_a_friendly_notice_in_the_thread(http_bot, fake_slack, 
     texts = [fake_slack.posts(channel, message["ts"])[0]["text"] for message in asked]
     notices = [text for text in texts if "Tunggu sekitar" in text]
     assert len(notices) == 1 and "detik" in notices[0]
-    assert sum("Senin (18/11)" in text for text in texts) == HTTP_RATE_LIMIT
+    assert sum("Senin (18/11)" in text for text in texts) == RATE_LIMIT
 
 
 def test_feedback_click_is_stored_and_exported(http_bot, fake_slack, channel, user):

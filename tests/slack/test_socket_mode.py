@@ -8,9 +8,9 @@ import time
 from concurrent.futures import ThreadPoolExecutor
 
 import pytest
-from slack_fakes import BOT_USER, button_click, contexts, event_envelope, mention, message_event, sections, slash_command, wait_until
 
 from assistant.slack.handlers import SUGGESTED_PROMPTS
+from tests.support.slack_fakes import BOT_USER, button_click, contexts, event_envelope, mention, message_event, sections, slash_command, wait_until
 
 pytestmark = pytest.mark.slow
 ACCOMPANIED = "didampingi Wamenkomdigi"

@@ -7,10 +7,8 @@ from concurrent.futures import ThreadPoolExecutor
 import yaml
 
 from assistant.settings import Settings
-from assistant.slack.dedup import SqliteSeenEvents, message_key
 from assistant.slack.feedback import FeedbackStore, export_feedback
-from assistant.slack.ratelimit import PerUserRateLimit
-from assistant.slack.sqlite import state_path
+from assistant.slack.state import PerUserRateLimit, SqliteSeenEvents, message_key, state_path
 from assistant.slack.threads import BotIdentity, takes_part, thread_history
 from assistant.types import Answer, Citation, Turn
 

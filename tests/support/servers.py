@@ -12,7 +12,8 @@ import urllib.request
 from pathlib import Path
 
 import pytest
-from bot_process import free_port
+
+from tests.support.bot_process import free_port
 
 REDIS_MISSING = "redis-server is not installed (`apt-get install redis-server`; .ci/run installs it), so the Redis tests cannot run"
 

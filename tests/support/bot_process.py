@@ -1,6 +1,6 @@
-"""Running the real bot (`python -m assistant.cli slack …`) as a subprocess, or its HTTP app in this
-process (to inject an `ask`), and what tests share about it: its secrets (which must never reach
-its log) and its environment."""
+"""Running the real bot (`python -m assistant.cli slack …`) as a subprocess, alone or in groups (the
+scale tests, benchmarks/load.py), or its HTTP app in this process (to inject an `ask`), and what
+tests share about it: its secrets (which must never reach its log) and its environment."""
 
 from __future__ import annotations
 
@@ -12,19 +12,20 @@ import sys
 import threading
 import urllib.request
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
-from slack_fakes import FakeSlackAPI, SignedEventsClient, wait_until
+from tests.support.slack_fakes import FakeSlackAPI, SignedEventsClient, wait_until
 
 REPO = Path(__file__).resolve().parents[2]
 BOT_TOKEN = "xoxb-1111-2222-testBOTtokenSECRET"
 APP_TOKEN = "xapp-1-A0001-3333-testAPPtokenSECRET"
 SIGNING_SECRET = "8f14e45fceea167a5a36dedd4bea2543"
 SECRETS = (BOT_TOKEN, APP_TOKEN, SIGNING_SECRET)
-HTTP_RATE_LIMIT = 3
-"""Questions per user per minute in the HTTP bot; every test but the rate-limit one uses fresh users."""
+RATE_LIMIT = 3
+"""Questions per user per minute in the tests' HTTP bots; every test but the rate-limit ones uses fresh users."""
 
 
 def clean_env(**values: str) -> dict:
@@ -133,3 +134,29 @@ def serve_in_process(data_dir: Path, api: FakeSlackAPI, ask, delivery=None, **sl
         server.shutdown()
         server.server_close()
         responder.close()
+
+
+def start_http_bots(count: int, workdir: Path, fake_slack: FakeSlackAPI, **env: str) -> list[BotProcess]:
+    """`count` bots started at once, each on its own port with its own log folder; `env` is shared
+    (give them the same ASSISTANT_DATA_DIR to share one slack.sqlite3). Waits until all answer."""
+    bots = []
+    for n in range(count):
+        folder = workdir / f"bot{n}"
+        folder.mkdir(parents=True, exist_ok=True)
+        settings = {"SLACK_RATE_LIMIT_PER_MINUTE": str(RATE_LIMIT), **env}
+        data_dir = Path(settings.pop("ASSISTANT_DATA_DIR", folder))
+        bots.append(start_http_bot(fake_slack.api_url, data_dir, workdir=folder, **settings))
+    try:
+        for bot in bots:
+            wait_until_healthy(bot)
+    except BaseException:
+        for bot in bots:
+            bot.stop()
+        raise
+    return bots
+
+
+def stop_bots(bots: list[BotProcess]) -> None:
+    """SIGTERM all at once; each must exit cleanly with no secret in its log."""
+    with ThreadPoolExecutor(len(bots)) as pool:
+        list(pool.map(finish, bots))
