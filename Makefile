@@ -7,7 +7,7 @@ PIP := $(BIN)/pip install --disable-pip-version-check -q -c constraints.txt
 export HF_HUB_OFFLINE := 1
 export ANONYMIZED_TELEMETRY := False
 
-.PHONY: run test install install-dev ingest eval bench slack clean
+.PHONY: run test lint install install-dev ingest eval bench slack clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -27,6 +27,11 @@ run: ingest
 
 test: install-dev
 	$(BIN)/python -m pytest -q
+
+# ruff (pyflakes, pycodestyle, import order, bugbear, pyupgrade) and mypy, configured in pyproject.toml.
+lint: install-dev
+	$(BIN)/ruff check .
+	$(BIN)/mypy
 
 # Socket Mode with SLACK_APP_TOKEN; see README "Slack bot" for the tokens and the HTTP mode.
 slack: ingest

@@ -49,11 +49,15 @@ class _LocalEmbeddings(Embeddings):
         with self._lock:
             return self._query(model, text).tolist()
 
-    def _load(self): ...
+    # What each model does differently: how it loads and how it embeds passages and questions.
+    def _load(self):
+        raise NotImplementedError
 
-    def _passages(self, model, texts: list[str]) -> np.ndarray: ...
+    def _passages(self, model, texts: list[str]) -> np.ndarray:
+        raise NotImplementedError
 
-    def _query(self, model, text: str) -> np.ndarray: ...
+    def _query(self, model, text: str) -> np.ndarray:
+        raise NotImplementedError
 
 
 class E5Embeddings(_LocalEmbeddings):

@@ -70,7 +70,7 @@ class Query:
         language = detect_language(text, lexicon, fallback=history_language(history, lexicon))
         problem = find_problem(text, lexicon)
         lowered = text.lower()
-        chat = next((name for name, pattern in lexicon.chat_patterns if name in ("thanks", "greeting") and pattern.match(text)), None)
+        chat: Chat | None = next((name for name, pattern in lexicon.chat_patterns if name in ("thanks", "greeting") and pattern.match(text)), None)  # type: ignore[misc]
         summary = any(name == "summary" and pattern.search(text) for name, pattern in lexicon.chat_patterns)
         kinds = question_kinds(lowered, lexicon)
         follow_up = bool(_previous_questions(history)) and is_follow_up(text, lexicon)
@@ -134,7 +134,8 @@ def detect_language(text: str, lexicon: Lexicon | None = None, fallback: Languag
     if not scores["id"] and not scores["en"]:  # no function word of either language: count lexicon words
         scores["id"] = sum(token in lexicon.indonesian_to_english or token in lexicon.contractions for token in tokens)
         scores["en"] = sum(token in lexicon.english_to_indonesian for token in tokens)
-    best: Language = max(("id", "en", "other"), key=lambda language: scores[language])  # type: ignore[assignment]
+    candidates: tuple[Language, ...] = ("id", "en", "other")
+    best = max(candidates, key=lambda language: scores[language])
     if scores[best] == 0:
         return fallback
     if scores["id"] == scores["en"] and scores["id"] >= scores["other"]:

@@ -18,6 +18,7 @@ import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Literal
 
 from assistant.answering.answerability import AnswerabilityModel
 from assistant.answering.extractive import ExtractiveAnswerer, compose
@@ -36,7 +37,7 @@ PAIRS = ("id→id", "en→id", "id→en", "en→en")
 class Config:
     name: str
     embedding: str = DEFAULT_EMBEDDING
-    retrieval: str = "hybrid"
+    retrieval: Literal["hybrid", "dense"] = "hybrid"
 
 
 DEFAULT_CONFIG = Config("e5 hybrid")

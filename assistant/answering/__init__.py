@@ -15,5 +15,5 @@ def build_answerer(settings: Settings, searcher: SentenceSearcher, chat_model=No
         return extractive
     from assistant.answering.generative import GenerativeAnswerer, load_chat_model
 
-    model = chat_model or load_chat_model(settings.llm, timeout=settings.llm_timeout)
+    model = chat_model or load_chat_model(settings.llm or "", timeout=settings.llm_timeout)
     return GenerativeAnswerer(searcher, model, fallback=extractive, timeout=settings.llm_timeout)

@@ -63,7 +63,7 @@ class Assessment:
 
 
 class ExtractiveAnswerer:
-    name = "extractive"
+    name: AnswererName = "extractive"
 
     def __init__(self, searcher: SentenceSearcher, model: AnswerabilityModel | None = None, selection: SelectionPolicy | None = None) -> None:
         self.searcher = searcher

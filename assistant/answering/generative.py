@@ -42,7 +42,7 @@ from assistant.query import Query, detect_language
 from assistant.errors import ConfigurationError
 from assistant.lexicon import Lexicon, default_lexicon
 from assistant.retrieval import ScoredSentence, SentenceSearcher
-from assistant.types import Answer, Citation, Turn
+from assistant.types import Answer, AnswererName, Citation, Turn
 
 SENTENCES_SHOWN = 6
 """More than the extractive answerer looks at: the model can judge relevance, and more context
@@ -440,7 +440,7 @@ class GenerativeAnswerer:
     answered by `fallback`, so no caller (a Slack answer worker, the CLI) waits longer for the model.
     """
 
-    name = "llm"
+    name: AnswererName = "llm"
 
     def __init__(
         self,
