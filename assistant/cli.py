@@ -177,6 +177,8 @@ def _print_answer(console, answer) -> None:
         console.print(f"      [dim]{citation.sentence_id} · sentence {citation.position + 1} · score {citation.score:.3f}[/]")
         if citation.url:
             console.print(f"      [link={citation.url}]{escape(citation.url)}[/link]", soft_wrap=True)
+    for note in answer.notes:  # the LLM path says why it fell back or dropped a claim
+        console.print(f"  [dim]note: {escape(note)}[/]")
     if answer.related:
         from assistant.messages import message
 
