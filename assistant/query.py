@@ -73,18 +73,20 @@ class Query:
         chat: Chat | None = next((name for name, pattern in lexicon.chat_patterns if name in ("thanks", "greeting") and pattern.match(text)), None)  # type: ignore[misc]
         summary = any(name == "summary" and pattern.search(text) for name, pattern in lexicon.chat_patterns)
         kinds = question_kinds(lowered, lexicon)
-        follow_up = bool(_previous_questions(history)) and is_follow_up(text, lexicon)
-        retrieval_text = contextualise(text, history, lexicon) if follow_up else text
-        named = tuple(word.lower() for run in _CAPITALISED_RUN.findall(_without_first_word(text, lexicon)) for word in run.split() if not lexicon.is_title_word(word))
-        focus = tuple(word for word in question_focus(lowered, lexicon) if word not in named)[:2]
+        # "…mentioned in the article", "menurut berita ini": about the article, not what is asked.
+        asked = without_article_reference(text, lexicon)
+        follow_up = bool(_previous_questions(history)) and is_follow_up(asked, lexicon)
+        retrieval_text = contextualise(asked, history, lexicon) if follow_up else asked
+        named = tuple(word.lower() for run in _CAPITALISED_RUN.findall(_without_first_word(asked, lexicon)) for word in run.split() if not lexicon.is_title_word(word))
+        focus = tuple(word for word in question_focus(asked.lower(), lexicon) if word not in named)[:2]
         kind = kinds[0]
         focus_unit = next((lexicon.focus_units[word] for word in focus if word in lexicon.focus_units), None)
         if kind in ("how_many", "what") and focus_unit in ("money", "percent", "length", "weight", "area", "temperature"):
             kind = "how_much"
         if kind in ("how_many", "how_much") and focus_unit is None:
             focus_unit = next((lexicon.units[word] for word in focus if word in lexicon.units), None)
-        words = [token for token in lexicon.content_tokens(text) if token not in lexicon.anaphora]
-        written = {token.lower(): token for token in re.findall(r"[\w'’-]+", text)}
+        words = [token for token in lexicon.content_tokens(asked) if token not in lexicon.anaphora]
+        written = {token.lower(): token for token in re.findall(r"[\w'’-]+", asked)}
         return cls(
             text=text,
             language=language,
@@ -92,13 +94,13 @@ class Query:
             kinds=(kind, *[other for other in kinds[1:] if other != kind]),
             retrieval_text=retrieval_text,
             follow_up=follow_up,
-            subject=identity_subject(text, lexicon),
+            subject=identity_subject(asked, lexicon),
             focus=focus,
             focus_unit=focus_unit,
             named=named,
             terms=tuple(lexicon.term(word, written.get(word)) for word in words),
             term_words=tuple(words),
-            search_terms=tuple(lexicon.query_terms(text)),
+            search_terms=tuple(lexicon.query_terms(asked)),
             context_search_terms=tuple(lexicon.query_terms(retrieval_text)),
             other_time=other_time(lowered, lexicon),
             problem=problem,
@@ -177,6 +179,14 @@ def question_kinds(lowered: str, lexicon: Lexicon) -> tuple[Kind, ...]:
     if ("duration" in found or "time" in found) and "how_many" in found:
         found.remove("how_many")
     return tuple(found) or ("what",)
+
+
+def without_article_reference(text: str, lexicon: Lexicon) -> str:
+    """The question without the words that point at the article ("…mentioned in the article",
+    "Menurut berita ini, …"); unchanged if nothing else would be left."""
+    stripped = normalise(lexicon.regex("article_reference", re.IGNORECASE).sub(" ", text))
+    stripped = re.sub(r"\s+([?.,!])", r"\1", stripped).lstrip(",; ")
+    return stripped if lexicon.content_tokens(stripped) else text
 
 
 def question_focus(lowered: str, lexicon: Lexicon) -> tuple[str, ...]:

@@ -96,3 +96,25 @@ def test_office_holders_and_companions():
 def test_a_count_of_people_counts_the_names_when_the_sentence_gives_no_number():
     sentence = "Bupati Andi Saputra didampingi Kepala Dinas Kesehatan Maya Lestari dan Camat Yusuf Lamba."
     assert answer_spans(Query.parse("How many people accompanied the regent?"), sentence, LEXICON) == ("Maya Lestari", "Yusuf Lamba")
+
+
+@pytest.mark.parametrize(
+    "question, subject, words",
+    [
+        ("Who is the regional police chief mentioned in the article?", "regional police chief", ("regional", "police", "chief")),
+        ("Siapa kepala dinas yang disebut dalam berita ini?", "kepala dinas", ("kepala", "dinas")),
+        ("According to the article, when did the strike end?", None, ("strike", "end")),
+        ("Menurut artikel tersebut, berapa rumah yang rusak?", None, ("rumah", "rusak")),
+        ("What does the story say about the harbour?", None, ("harbour",)),
+    ],
+)
+def test_words_pointing_at_the_article_are_not_part_of_what_is_asked(question, subject, words):
+    query = Query.parse(question, lexicon=LEXICON)
+    assert query.subject == subject
+    assert query.term_words == words
+    assert not {"article", "artikel", "berita", "story"} & set(query.search_terms)
+
+
+def test_a_question_only_about_the_article_keeps_its_words():
+    assert Query.parse("What is the article about?", lexicon=LEXICON).summary
+    assert Query.parse("Apa isi artikel ini?", lexicon=LEXICON).summary
