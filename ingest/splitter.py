@@ -13,18 +13,27 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-# Abbreviations after which a sentence never ends: they always introduce a name or a number.
-NON_TERMINAL_ABBREVIATIONS = frozenset(
-    """
-    dr drs dra ir prof h hj kh st sdr sdri tn ny nn bpk yth jl jln kol letjen mayjen brigjen
-    jend kapt kompol akbp aiptu bripka mr mrs ms vs tel telp kec kab kel prov gg
-    """.split()
-)
-# Abbreviations that precede a number ("No. 5", "RT. 03") but can also end a sentence ("… tersebar di
+
+def _abbreviations() -> dict[str, frozenset[str]]:
+    """The abbreviations the splitter knows, by how a sentence treats them (assistant/data/abbreviations.tsv)."""
+    from assistant.lexicon import DATA_DIR
+
+    by_kind: dict[str, set[str]] = {"never_ends": set(), "before_number": set(), "ends": set()}
+    for line in (DATA_DIR / "abbreviations.tsv").read_text(encoding="utf-8").splitlines():
+        if line.strip() and not line.startswith("#"):
+            word, kind = line.split("\t")
+            by_kind[kind.strip()].add(word.strip().lower())
+    return {kind: frozenset(words) for kind, words in by_kind.items()}
+
+
+_ABBREVIATIONS = _abbreviations()
+# After these a sentence never ends: they always introduce a name or a number ("Dr.", "Maj.", "Jl.").
+NON_TERMINAL_ABBREVIATIONS = _ABBREVIATIONS["never_ends"]
+# These precede a number ("No. 5", "Sept. 15", "RT. 03") but can also end a sentence ("… tersebar di
 # 5 RT. Warga …"): a sentence goes on after them only when a digit follows.
-BEFORE_NUMBER_ABBREVIATIONS = frozenset("no nomor hlm rt rw".split())
+BEFORE_NUMBER_ABBREVIATIONS = _ABBREVIATIONS["before_number"]
 # Dotted abbreviations that often end a sentence ("… at 10 a.m. The company …").
-SENTENCE_FINAL_DOTTED = frozenset("a.m p.m".split())
+SENTENCE_FINAL_DOTTED = _ABBREVIATIONS["ends"]
 
 OPENING_QUOTES = "\"'“‘«("
 CLOSING_MARKS = "\"'”’»)]"

@@ -48,6 +48,10 @@ def test_quotation_spanning_two_sentences_splits_inside_the_quote(seed_text):
         ('Ia bilang "bagus." kata dia.', ['Ia bilang "bagus." kata dia.']),
         ("Susilo B. Yudhoyono hadir. Ok.", ["Susilo B. Yudhoyono hadir.", "Ok."]),
         ("Apa kabar? Baik! Terima kasih.", ["Apa kabar?", "Baik!", "Terima kasih."]),
+        ("MANILA, Sept. 15 - Nurses walked out. The talks failed.", ["MANILA, Sept. 15 - Nurses walked out.", "The talks failed."]),
+        ("The vote is due on Friday, Dec. 12, in Hanoi. It may slip.", ["The vote is due on Friday, Dec. 12, in Hanoi.", "It may slip."]),
+        ("Spokesperson Maj. Jose Ramirez spoke at 3 p.m. Nobody was hurt.", ["Spokesperson Maj. Jose Ramirez spoke at 3 p.m.", "Nobody was hurt."]),
+        ("Kapolsek Iptu Andi Saputra tiba. Kombes Rudi menyusul.", ["Kapolsek Iptu Andi Saputra tiba.", "Kombes Rudi menyusul."]),
     ],
 )
 def test_indonesian_rules(text, expected):
