@@ -31,7 +31,7 @@ MAX_RELATED = 2
 
 RELATED_MIN_ARTICLE_COVERAGE = 0.5
 """A question is on the article's topic when at least half of its key terms (either language) occur
-in the article. Measured on the eval's eleven articles: near misses ("How old is <a person the
+in the article. Measured on the eval's fifteen articles: near misses ("How old is <a person the
 article quotes>?") mostly hold ≥ 0.5 of their terms, off-topic questions (the World Cup, a recipe)
 at most a third; `assistant eval` reports both shares."""
 
