@@ -409,7 +409,8 @@ def main(
 
         fitted = fit_model(report.results, fitted_on={"articles": len(articles), "cases": len(training_rows(report.results)[0])})
         MODEL_PATH.write_text(fitted.to_json(), encoding="utf-8")
-        decide(report.results, fitted)
+        # Decide with the model as saved (weights and threshold rounded), so what this prints is what ships.
+        decide(report.results, AnswerabilityModel.load(MODEL_PATH))
         console.print(f"[green]answerability model refitted on {len(articles)} articles → {MODEL_PATH}[/]")
     if as_markdown:
         print(markdown(report))
