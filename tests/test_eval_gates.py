@@ -71,3 +71,14 @@ def test_refusals_of_near_misses_offer_a_related_sentence_and_off_topic_ones_nev
     refusals = report.refusals(held_out=True)
     assert refusals["near miss"]["with related"] >= 0.75, refusals
     assert refusals["off-topic"]["with related"] == 0.0, refusals
+
+
+def test_rankings_are_the_recorded_ones(report):
+    """Retrieval's top 10 for every case is what it was before the bounded candidate set
+    (tests/test_rankings.py says how the file is recorded)."""
+    from tests.test_rankings import recorded
+
+    expected = recorded()["separate"]
+    assert {result.case.id for result in report.results} == set(expected)
+    moved = [(result.case.id, expected[result.case.id], result.ranking) for result in report.results if result.ranking != expected[result.case.id]]
+    assert not moved, f"{len(moved)} rankings moved, first: {moved[:3]}"
