@@ -55,6 +55,20 @@ class StoredSentence:
     def to_hit(self, score: float) -> Hit:
         return Hit(self.sentence_id, self.doc_id, self.position, self.text, score, self.title, self.source)
 
+    @classmethod
+    def from_record(cls, sentence_id: str, text: str, meta: dict[str, Any]) -> StoredSentence:
+        """From a Chroma record: its id, document (the sentence text) and metadata."""
+        return cls(
+            sentence_id=sentence_id,
+            doc_id=meta["doc_id"],
+            position=int(meta["position"]),
+            text=text,
+            title=meta.get("title", ""),
+            source=meta.get("source", ""),
+            stems=meta.get("stems", ""),
+            context=meta.get("context", ""),
+        )
+
 
 @dataclass(frozen=True)
 class Snapshot:
@@ -179,10 +193,11 @@ class SentenceIndex:
         check_embedder(manifest, self.embedder.model_id)
         return manifest
 
-    def snapshot(self, manifest: dict[str, Any] | None = None) -> Snapshot:
-        """The active version with all its sentences (for BM25 and lookups)."""
+    def snapshot(self, manifest: dict[str, Any] | None = None, *, with_sentences: bool = True) -> Snapshot:
+        """The active version, with all its sentences unless `with_sentences=False` (the searcher reads
+        only what a question needs, so its memory does not grow with the archive)."""
         manifest = manifest or self.require_manifest()
-        return Snapshot(manifest, manifest["collection"], tuple(self.sentences(manifest["collection"])))
+        return Snapshot(manifest, manifest["collection"], tuple(self.sentences(manifest["collection"])) if with_sentences else ())
 
     def _where(self) -> str:
         return self.settings.chroma_url or str(self.settings.chroma_dir)
@@ -204,22 +219,45 @@ class SentenceIndex:
         embeddings = result["embeddings"] if with_embeddings else [None] * len(result["ids"])
         records = [
             (
-                StoredSentence(
-                    sentence_id=sentence_id,
-                    doc_id=meta["doc_id"],
-                    position=int(meta["position"]),
-                    text=text,
-                    title=meta.get("title", ""),
-                    source=meta.get("source", ""),
-                    stems=meta.get("stems", ""),
-                    context=meta.get("context", ""),
-                ),
+                StoredSentence.from_record(sentence_id, text, meta),
                 dict(meta),
                 None if embedding is None else [float(x) for x in embedding],
             )
             for sentence_id, text, meta, embedding in zip(result["ids"], result["documents"], result["metadatas"], embeddings)
         ]
         return sorted(records, key=lambda record: (record[0].doc_id, record[0].position))
+
+    def sentence_terms(self, collection: str, page: int = 5000) -> list[tuple[str, str, list[str]]]:
+        """(sentence id, doc id, BM25 terms) of every sentence of one version, in document order.
+        Read a page at a time, so the texts and contexts of a large archive are never all in memory."""
+        rows = []
+        raw = self._raw_collection(collection)
+        for offset in range(0, self._count(raw), page):
+            with self.guard():
+                result = raw.get(include=["metadatas"], limit=page, offset=offset)
+            rows += [(meta["doc_id"], int(meta["position"]), sentence_id, meta.get("stems", "").split()) for sentence_id, meta in zip(result["ids"], result["metadatas"])]
+        rows.sort(key=lambda row: (row[0], row[1]))
+        return [(sentence_id, doc_id, terms) for doc_id, _, sentence_id, terms in rows]
+
+    def get_sentences(self, collection: str, ids: list[str]) -> list[StoredSentence]:
+        """The sentences with these ids (those the version holds)."""
+        if not ids:
+            return []
+        with self.guard():
+            result = self._raw_collection(collection).get(ids=ids, include=["documents", "metadatas"])
+        return [StoredSentence.from_record(*record) for record in zip(result["ids"], result["documents"], result["metadatas"])]
+
+    def get_embeddings(self, collection: str, ids: list[str]) -> dict[str, list[float]]:
+        """The stored embeddings of these sentences."""
+        if not ids:
+            return {}
+        with self.guard():
+            result = self._raw_collection(collection).get(ids=ids, include=["embeddings"])
+        return dict(zip(result["ids"], result["embeddings"]))
+
+    def _count(self, raw) -> int:
+        with self.guard():
+            return raw.count()
 
     def write_version(
         self,
@@ -301,8 +339,8 @@ class SentenceIndex:
 
     # -- reading -------------------------------------------------------------------------------
 
-    def dense_search(self, collection: str, query_embedding: list[float], k: int) -> list[tuple[str, float]]:
-        """(sentence_id, cosine similarity) pairs from one version, best first."""
+    def dense_search(self, collection: str, query_embedding: list[float], k: int) -> list[tuple[StoredSentence, float]]:
+        """(sentence, cosine similarity) pairs from one version, best first."""
         try:
             with self.guard():
                 pairs = self.vectorstore(collection).similarity_search_by_vector_with_relevance_scores(query_embedding, k=k)
@@ -313,7 +351,7 @@ class SentenceIndex:
                 self._vectorstores.pop(collection, None)
                 raise VersionGoneError(collection) from exc
             raise
-        return [(document.id, 1.0 - distance) for document, distance in pairs]
+        return [(StoredSentence.from_record(document.id, document.page_content, document.metadata), 1.0 - distance) for document, distance in pairs]
 
 
 def check_embedder(manifest: dict[str, Any], model_id: str) -> None:
