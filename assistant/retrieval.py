@@ -8,10 +8,14 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Sequence
+from collections import OrderedDict
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 
+import numpy as np
+
+from assistant.bm25 import LexicalScores, SparseBM25
 from assistant.lexicon import Lexicon, default_lexicon, term_occurs
 from assistant.query import TYPED_KINDS, Query
 from assistant.spans import answer_spans
@@ -27,6 +31,14 @@ RETRIEVAL_MODES = ("dense", "hybrid")
 BM25_WEIGHT = 0.06
 ANSWER_TYPE_WEIGHT = 0.01
 
+DENSE_CANDIDATES = 50
+"""A question scores the sentences closest in meaning (this many, or k if more) and the best BM25
+matches; nothing else can reach its top k (see `SentenceSearcher._score_closest`)."""
+EVERY_SENTENCE_CAP = 800
+"""How far a follow-up's candidate set grows to prove its top k exact (`_score_every_sentence`)."""
+SENTENCES_KEPT = 4096
+VOCABULARIES_KEPT = 256
+
 
 @dataclass(frozen=True)
 class ScoredSentence:
@@ -39,26 +51,6 @@ class ScoredSentence:
     """Share of the question's key terms the sentence has (any language): breaks ties."""
 
 
-class BM25Index:
-    """BM25 (Okapi, via rank-bm25) over one document's pre-computed sentence terms."""
-
-    def __init__(self, ids: list[str], terms: list[list[str]]) -> None:
-        from rank_bm25 import BM25Okapi
-
-        self.ids = ids
-        self._bm25 = BM25Okapi([tokens or ["∅"] for tokens in terms]) if ids else None
-
-    def search(self, query_terms: Sequence[str]) -> dict[str, float]:
-        """Scores divided by the best one (so 1.0 is this document's best match); zeros left out."""
-        if not self._bm25 or not query_terms:
-            return {}
-        scores = self._bm25.get_scores(list(query_terms))
-        top = float(max(scores)) if len(scores) else 0.0
-        if top <= 0:
-            return {}
-        return {sentence_id: float(score) / top for sentence_id, score in zip(self.ids, scores) if score > 0}
-
-
 class SentenceSearcher:
     """Ranks the sentences of the active index version for a question.
 
@@ -66,6 +58,10 @@ class SentenceSearcher:
     starts, so an ingest that switches versions mid-question cannot mix old and new sentences.
     Between questions the searcher notices a new version (checking at most every
     `refresh_seconds`) and moves to it without a restart.
+
+    A question costs the same whatever the archive holds: it re-scores only a bounded candidate set
+    (the closest sentences by meaning and the best BM25 matches), and sentences are read from Chroma
+    when they become candidates instead of all being kept in memory.
     """
 
     def __init__(
@@ -84,7 +80,7 @@ class SentenceSearcher:
         self.bm25_weight = bm25_weight
         self.refresh_seconds = refresh_seconds
         self.base_lexicon = lexicon or default_lexicon()
-        self._state = _SearchState.build(snapshot, self.base_lexicon)
+        self._state = _SearchState(index, snapshot, self.base_lexicon)
         # Questions repeat (Slack retries, follow-up blends, the eval's retrieve-then-ask): embed once.
         self._embed_query = lru_cache(maxsize=1024)(index.embedder.embed_query)
         self._checked_at = time.monotonic()
@@ -95,7 +91,8 @@ class SentenceSearcher:
         return self._state.snapshot
 
     @property
-    def sentences(self) -> dict[str, StoredSentence]:
+    def sentences(self) -> Mapping[str, StoredSentence]:
+        """Every sentence of the version by id, read from the index when first looked up."""
         return self._state.sentences
 
     @property
@@ -103,9 +100,14 @@ class SentenceSearcher:
         """The language data, plus the place names the ingested articles use."""
         return self._state.lexicon
 
+    @property
+    def bm25(self) -> SparseBM25:
+        """The BM25 index of the current version (built at its first use; `nbytes` says its size)."""
+        return self._state.bm25
+
     def vocabulary(self, doc_id: str) -> frozenset[str]:
         """Every term of one document: lets the answerer notice words the article never uses."""
-        return self._state.vocabularies.get(doc_id, frozenset())
+        return self._state.vocabulary(doc_id)
 
     def document(self, doc_id: str) -> dict:
         return self._state.snapshot.manifest.get("documents", {}).get(doc_id, {})
@@ -120,7 +122,7 @@ class SentenceSearcher:
             manifest = self.index.require_manifest()
             if manifest["collection"] == self._state.snapshot.collection:
                 return False
-            self._state = _SearchState.build(self.index.snapshot(manifest), self.base_lexicon)
+            self._state = _SearchState(self.index, self.index.snapshot(manifest, with_sentences=False), self.base_lexicon)
             return True
 
     def clear_query_cache(self) -> None:
@@ -133,58 +135,150 @@ class SentenceSearcher:
     def search(self, question: str | Query, k: int = 5, history: Sequence[Turn | str] = ()) -> list[Hit]:
         return [scored.sentence.to_hit(scored.score) for scored in self.score(self.parse(question, history), k)]
 
-    def score(self, query: Query, k: int = 5) -> list[ScoredSentence]:
+    def score(self, query: Query, k: int = 5, *, every_sentence: bool = False) -> list[ScoredSentence]:
         """The k best sentences with every signal, best first. A follow-up is scored both as asked and
         with the previous question's words, averaged: the question's own words keep the lead, the
-        earlier subject fills in its pronouns."""
+        earlier subject fills in its pronouns.
+
+        A plain question ranks the closest `DENSE_CANDIDATES` sentences by meaning (more if k is
+        larger) and the BM25 matches; a follow-up, or `every_sentence=True`, ranks every sentence by
+        its own cosine, which the candidate bound below makes affordable."""
         if not query.text.strip():
             return []
         self.refresh()
         try:
-            return self._score_follow_up(self._state, query, k)
+            return self._score_query(self._state, query, k, every_sentence)
         except VersionGoneError:  # an ingest collected the version this question started on
             self.refresh(force=True)
-            return self._score_follow_up(self._state, query, k)
+            return self._score_query(self._state, query, k, every_sentence)
 
-    def _score_follow_up(self, state: _SearchState, query: Query, k: int) -> list[ScoredSentence]:
-        if query.retrieval_text == query.text:
-            return self._score(state, query, query.text, query.search_terms, k)
-        pool = len(state.sentences)
-        alone = {item.sentence.sentence_id: item for item in self._score(state, query, query.text, query.search_terms, pool)}
-        contextual = {item.sentence.sentence_id: item for item in self._score(state, query, query.retrieval_text, query.context_search_terms, pool)}
-        blended = [_average(alone.get(sentence_id), contextual.get(sentence_id)) for sentence_id in set(alone) | set(contextual)]
-        blended.sort(key=_rank_key)
-        return blended[:k]
+    def lead(self, query: Query, doc_id: str, n: int) -> list[ScoredSentence]:
+        """A document's first n sentences, scored as `score(..., every_sentence=True)` scores them."""
+        state = self._state
+        ids = [state.bm25.sentence_ids[row] for row in state.bm25.rows_of_document(doc_id)[:n]]
+        return sorted(self._scored_by_cosine(state, query, _texts(query), state.sentences.fetch(ids)).values(), key=lambda item: item.sentence.position)
 
-    def _score(self, state: _SearchState, query: Query, text: str, search_terms: Sequence[str], k: int) -> list[ScoredSentence]:
-        """Score against one version (`state`) for the whole question."""
-        if not state.sentences:
+    def _score_query(self, state: _SearchState, query: Query, k: int, every_sentence: bool) -> list[ScoredSentence]:
+        if len(state.bm25) == 0:
             return []
-        pool = len(state.sentences)  # small indexes: score every sentence densely, exact and cheap
-        dense = dict(self.index.dense_search(state.snapshot.collection, self._embed_query(text), k=min(pool, max(50, k))))
-        lexical: dict[str, float] = {}
-        if self.mode == "hybrid":
-            for bm25 in state.bm25.values():
-                lexical.update(bm25.search(search_terms))
+        if query.retrieval_text == query.text and not every_sentence and k < len(state.bm25):
+            return self._score_closest(state, query, k)
+        return self._score_every_sentence(state, query, k)
+
+    def _score_closest(self, state: _SearchState, query: Query, k: int) -> list[ScoredSentence]:
+        """Dense matches beyond the closest max(DENSE_CANDIDATES, k) count as 0, as they always have;
+        BM25 matches among them count as their BM25 and answer type only, so they rank below every
+        dense match unless cosines are tiny. Only the best BM25 ones are scored: the rest cannot
+        outrank the k-th candidate (checked, and all of them scored in the rare case they could)."""
+        dense = self.index.dense_search(state.snapshot.collection, self._embed_query(query.text), k=min(len(state.bm25), max(DENSE_CANDIDATES, k)))
+        state.sentences.remember(sentence for sentence, _ in dense)
+        cosines = {sentence.sentence_id: cosine for sentence, cosine in dense}
+        lexical = state.bm25.scores(query.search_terms) if self.mode == "hybrid" else None
         typed = any(kind in TYPED_KINDS for kind in query.kinds)
-        scored = []
-        for sentence_id in set(dense) | set(lexical):
-            if sentence_id not in state.sentences:
-                continue
-            sentence = state.sentences[sentence_id]
-            answer_type = 1.0 if typed and answer_spans(query, sentence.text, self.lexicon) else 0.0
-            scored.append(
-                ScoredSentence(
-                    sentence=sentence,
-                    score=dense.get(sentence_id, 0.0) + self.bm25_weight * lexical.get(sentence_id, 0.0) + ANSWER_TYPE_WEIGHT * answer_type,
-                    dense=dense.get(sentence_id, 0.0),
-                    lexical=lexical.get(sentence_id, 0.0),
-                    answer_type=answer_type,
-                    coverage=coverage(query, state.terms[sentence_id]),
-                )
-            )
-        scored.sort(key=_rank_key)
-        return scored[:k]
+        scored = {}
+
+        def add(sentence_ids: Iterable[str]) -> None:
+            for sentence in state.sentences.fetch([i for i in sentence_ids if i not in scored]).values():
+                scored[sentence.sentence_id] = self._scored(state, query, sentence, cosines.get(sentence.sentence_id, 0.0), lexical, typed)
+
+        add(cosines)
+        if lexical is not None:
+            add(state.bm25.sentence_ids[row] for row in lexical.top(k).tolist())
+            ranked = sorted(scored.values(), key=_rank_key)
+            beyond = self.bm25_weight * lexical.best_outside_top(k) + (ANSWER_TYPE_WEIGHT if typed else 0.0)
+            if len(ranked) < k or round(ranked[k - 1].score, 6) <= round(beyond, 6):
+                add(state.bm25.sentence_ids[row] for row in lexical.rows.tolist())
+        return sorted(scored.values(), key=_rank_key)[:k]
+
+    def _score_every_sentence(self, state: _SearchState, query: Query, k: int) -> list[ScoredSentence]:
+        """Every sentence scored by its own cosine to each of the query's texts (a follow-up has two,
+        averaged), best k. Exact without scoring every sentence: candidates are the closest n by each
+        text and the best BM25 matches, with n growing until no sentence outside them can reach the
+        k-th score (each text's cosine is then at most the n-th one, its BM25 at most the best left
+        out). Past `EVERY_SENTENCE_CAP` candidates per text the bound is not pursued further, so in a
+        large archive a follow-up ranks the closest sentences by either text."""
+        texts = _texts(query)
+        typed = any(kind in TYPED_KINDS for kind in query.kinds)
+        total = len(state.bm25)
+        lexical = [state.bm25.scores(terms) if self.mode == "hybrid" else None for _, terms in texts]
+        n = max(DENSE_CANDIDATES, k)
+        scored: dict[str, ScoredSentence] = {}
+        while True:
+            dense = [self.index.dense_search(state.snapshot.collection, self._embed_query(text), k=min(n, total)) for text, _ in texts]
+            for matches in dense:
+                state.sentences.remember(sentence for sentence, _ in matches)
+            ids = {sentence.sentence_id for matches in dense for sentence, _ in matches}
+            for scores in lexical:
+                if scores is not None:
+                    ids |= {state.bm25.sentence_ids[row] for row in scores.top(k).tolist()}
+            new = state.sentences.fetch([sentence_id for sentence_id in ids if sentence_id not in scored])
+            known = [{sentence.sentence_id: cosine for sentence, cosine in matches} for matches in dense]
+            scored |= self._scored_by_cosine(state, query, texts, new, known, lexical, typed)
+            ranked = sorted(scored.values(), key=_rank_key)
+            if n >= total or n >= EVERY_SENTENCE_CAP or len(ranked) < k:
+                return ranked[:k]
+            beyond = sum(
+                (matches[-1][1] if matches else 0.0) + (self.bm25_weight * scores.best_outside_top(k) if scores is not None else 0.0)
+                for matches, scores in zip(dense, lexical)
+            ) / len(texts) + (ANSWER_TYPE_WEIGHT if typed else 0.0)
+            if round(ranked[k - 1].score, 6) > round(beyond, 6):
+                return ranked[:k]
+            n *= 4
+
+    def _scored_by_cosine(
+        self,
+        state: _SearchState,
+        query: Query,
+        texts: list[tuple[str, Sequence[str]]],
+        sentences: dict[str, StoredSentence],
+        known: list[dict[str, float]] | None = None,
+        lexical: list[LexicalScores | None] | None = None,
+        typed: bool | None = None,
+    ) -> dict[str, ScoredSentence]:
+        """Each sentence scored against each text by its true cosine (from Chroma's answer when it
+        returned the sentence, else from its stored embedding), averaged over the texts."""
+        known = known or [{} for _ in texts]
+        if lexical is None:
+            lexical = [state.bm25.scores(terms) if self.mode == "hybrid" else None for _, terms in texts]
+        if typed is None:
+            typed = any(kind in TYPED_KINDS for kind in query.kinds)
+        missing = [sentence_id for sentence_id in sentences if any(sentence_id not in cosines for cosines in known)]
+        embeddings = self.index.get_embeddings(state.snapshot.collection, missing)
+        result = {}
+        for sentence_id, sentence in sentences.items():
+            per_text = []
+            for (text, _), cosines, scores in zip(texts, known, lexical):
+                cosine = cosines[sentence_id] if sentence_id in cosines else _cosine(self._embed_query(text), embeddings[sentence_id])
+                per_text.append(self._scored(state, query, sentence, cosine, scores, typed))
+            result[sentence_id] = per_text[0] if len(per_text) == 1 else _average(*per_text)
+        return result
+
+    def _scored(self, state: _SearchState, query: Query, sentence: StoredSentence, dense: float, lexical: LexicalScores | None, typed: bool) -> ScoredSentence:
+        row = state.bm25.row_of[sentence.sentence_id]
+        bm25 = float(lexical.value[row]) if lexical is not None else 0.0
+        answer_type = 1.0 if typed and answer_spans(query, sentence.text, self.lexicon) else 0.0
+        return ScoredSentence(
+            sentence=sentence,
+            score=dense + self.bm25_weight * bm25 + ANSWER_TYPE_WEIGHT * answer_type,
+            dense=dense,
+            lexical=bm25,
+            answer_type=answer_type,
+            coverage=coverage(query, frozenset(sentence.stems.split())),
+        )
+
+
+def _texts(query: Query) -> list[tuple[str, Sequence[str]]]:
+    """The texts a question is scored with: as asked, and for a follow-up also with the earlier words."""
+    if query.retrieval_text == query.text:
+        return [(query.text, query.search_terms)]
+    return [(query.text, query.search_terms), (query.retrieval_text, query.context_search_terms)]
+
+
+def _cosine(query: Sequence[float], sentence: Sequence[float]) -> float:
+    """Cosine similarity, as Chroma's cosine space gives it (1 - distance)."""
+    a = np.asarray(query, dtype=np.float64)
+    b = np.asarray(sentence, dtype=np.float64)
+    return float(a @ b / (np.linalg.norm(a) * np.linalg.norm(b)))
 
 
 def coverage(query: Query, terms: frozenset[str]) -> float:
@@ -211,33 +305,95 @@ def _average(first: ScoredSentence | None, second: ScoredSentence | None) -> Sco
     )
 
 
-@dataclass(frozen=True)
 class _SearchState:
-    """Everything a question needs from one index version, built once per version."""
+    """Everything a question needs from one index version. The BM25 index is built at its first use
+    (once, whichever thread asks first) and shared; sentences and vocabularies are read on demand."""
 
-    snapshot: Snapshot
-    sentences: dict[str, StoredSentence]
-    terms: dict[str, frozenset[str]]
-    bm25: dict[str, BM25Index]
-    """One BM25 index per document: its statistics never depend on what else the index holds."""
-    vocabularies: dict[str, frozenset[str]]
-    lexicon: Lexicon
+    def __init__(self, index: SentenceIndex, snapshot: Snapshot, lexicon: Lexicon) -> None:
+        self.index = index
+        self.snapshot = snapshot
+        self.lexicon = lexicon.with_article_places({word for document in snapshot.manifest.get("documents", {}).values() for word in document.get("places", ())})
+        self.sentences = SentenceLookup(self)
+        self._bm25: SparseBM25 | None = None
+        self._vocabularies: OrderedDict[str, frozenset[str]] = OrderedDict()
+        self._lock = threading.Lock()
 
-    @classmethod
-    def build(cls, snapshot: Snapshot, lexicon: Lexicon) -> _SearchState:
-        rows = snapshot.sentences
-        by_doc: dict[str, list[StoredSentence]] = {}
-        for row in rows:
-            by_doc.setdefault(row.doc_id, []).append(row)
-        terms = {row.sentence_id: frozenset(row.stems.split()) for row in rows}
-        return cls(
-            snapshot=snapshot,
-            sentences={row.sentence_id: row for row in rows},
-            terms=terms,
-            bm25={doc_id: BM25Index([row.sentence_id for row in doc_rows], [row.stems.split() for row in doc_rows]) for doc_id, doc_rows in by_doc.items()},
-            vocabularies={doc_id: frozenset().union(*(terms[row.sentence_id] for row in doc_rows)) for doc_id, doc_rows in by_doc.items()},
-            lexicon=lexicon.with_article_places({word for document in snapshot.manifest.get("documents", {}).values() for word in document.get("places", ())}),
-        )
+    @property
+    def bm25(self) -> SparseBM25:
+        if self._bm25 is None:
+            with self._lock:
+                if self._bm25 is None:
+                    rows = self.index.sentence_terms(self.snapshot.collection) if not self.snapshot.sentences else [
+                        (row.sentence_id, row.doc_id, row.stems.split()) for row in self.snapshot.sentences
+                    ]
+                    self._bm25 = SparseBM25(rows)
+        return self._bm25
+
+    def vocabulary(self, doc_id: str) -> frozenset[str]:
+        with self._lock:
+            if doc_id in self._vocabularies:
+                self._vocabularies.move_to_end(doc_id)
+                return self._vocabularies[doc_id]
+        terms = self.bm25.document_terms(doc_id)
+        with self._lock:
+            self._vocabularies[doc_id] = terms
+            if len(self._vocabularies) > VOCABULARIES_KEPT:
+                self._vocabularies.popitem(last=False)
+        return terms
+
+
+class SentenceLookup(Mapping[str, StoredSentence]):
+    """The sentences of one version by id. Candidates arrive with Chroma's answers or are read in one
+    request; the most recently used `SENTENCES_KEPT` stay in memory (the rest of the archive does not)."""
+
+    def __init__(self, state: _SearchState) -> None:
+        self._state = state
+        self._kept: OrderedDict[str, StoredSentence] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def remember(self, sentences: Iterable[StoredSentence]) -> None:
+        with self._lock:
+            for sentence in sentences:
+                self._kept[sentence.sentence_id] = sentence
+                self._kept.move_to_end(sentence.sentence_id)
+            while len(self._kept) > SENTENCES_KEPT:
+                self._kept.popitem(last=False)
+
+    def fetch(self, sentence_ids: Iterable[str]) -> dict[str, StoredSentence]:
+        """The sentences among `sentence_ids` that the version holds, in the order asked."""
+        wanted = list(dict.fromkeys(sentence_ids))
+        with self._lock:
+            found = {sentence_id: self._kept[sentence_id] for sentence_id in wanted if sentence_id in self._kept}
+        missing = [sentence_id for sentence_id in wanted if sentence_id not in found and sentence_id in self._state.bm25.row_of]
+        for start in range(0, len(missing), 1000):
+            read = self._state.index.get_sentences(self._state.snapshot.collection, missing[start : start + 1000])
+            self.remember(read)
+            found |= {sentence.sentence_id: sentence for sentence in read}
+        return {sentence_id: found[sentence_id] for sentence_id in wanted if sentence_id in found}
+
+    def __getitem__(self, sentence_id: str) -> StoredSentence:
+        found = self.fetch([sentence_id])
+        if sentence_id not in found:
+            raise KeyError(sentence_id)
+        return found[sentence_id]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._state.bm25.sentence_ids)
+
+    def __len__(self) -> int:
+        return len(self._state.bm25)
+
+    def __contains__(self, sentence_id: object) -> bool:
+        return sentence_id in self._state.bm25.row_of
+
+    def values(self):  # type: ignore[override] - read in pages, not one request per sentence
+        ids = self._state.bm25.sentence_ids
+        for start in range(0, len(ids), 1000):
+            yield from self.fetch(ids[start : start + 1000]).values()
+
+    def items(self):  # type: ignore[override]
+        for sentence in self.values():
+            yield sentence.sentence_id, sentence
 
 
 def as_langchain_retriever(searcher: SentenceSearcher, k: int = 5):

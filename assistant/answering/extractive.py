@@ -134,11 +134,10 @@ class ExtractiveAnswerer:
     def summarise(self, query: Query) -> Answer:
         """A news article's lead (its first sentences) is its summary: quote the first two of the
         document the question is closest to."""
-        scored = self.searcher.score(query, k=len(self.searcher.sentences))
-        if not scored:
+        best = self.searcher.score(query, k=1, every_sentence=True)
+        if not best:
             return refusal(query, "not_in_article")
-        doc_id = scored[0].sentence.doc_id
-        lead = sorted((item for item in scored if item.sentence.doc_id == doc_id), key=lambda item: item.sentence.position)[:LEAD_SENTENCES]
+        lead = self.searcher.lead(query, best[0].sentence.doc_id, LEAD_SENTENCES)
         answer = compose(query, lead, self.searcher, answerer=self.name)
         markers = " ".join(f"[{citation.marker}]" for citation in answer.citations)
         return replace(answer, summary=f"{message('summary', query.language)} {markers}.")
