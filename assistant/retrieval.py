@@ -34,8 +34,12 @@ ANSWER_TYPE_WEIGHT = 0.01
 DENSE_CANDIDATES = 50
 """A question scores the sentences closest in meaning (this many, or k if more) and the best BM25
 matches; nothing else can reach its top k (see `SentenceSearcher._score_closest`)."""
-EVERY_SENTENCE_CAP = 800
+EVERY_SENTENCE_CAP = 200
 """How far a follow-up's candidate set grows to prove its top k exact (`_score_every_sentence`)."""
+EXACT_BATCH = 8
+"""Candidates scored exactly at a time (one Chroma read for those not yet in memory)."""
+COSINE_SLACK = 1e-6
+"""A cosine computed here from a stored embedding may differ from Chroma's in the last float digits."""
 SENTENCES_KEPT = 4096
 VOCABULARIES_KEPT = 256
 
@@ -84,6 +88,7 @@ class SentenceSearcher:
         # Questions repeat (Slack retries, follow-up blends, the eval's retrieve-then-ask): embed once.
         self._embed_query = lru_cache(maxsize=1024)(index.embedder.embed_query)
         self._checked_at = time.monotonic()
+        self._manifest_text: str | None = None
         self._lock = threading.Lock()
 
     @property
@@ -119,7 +124,11 @@ class SentenceSearcher:
             return False
         with self._lock:
             self._checked_at = now
+            text = self.index.manifest_text()
+            if text is not None and text == self._manifest_text:
+                return False
             manifest = self.index.require_manifest()
+            self._manifest_text = text
             if manifest["collection"] == self._state.snapshot.collection:
                 return False
             self._state = _SearchState(self.index, self.index.snapshot(manifest, with_sentences=False), self.base_lexicon)
@@ -156,7 +165,9 @@ class SentenceSearcher:
         """A document's first n sentences, scored as `score(..., every_sentence=True)` scores them."""
         state = self._state
         ids = [state.bm25.sentence_ids[row] for row in state.bm25.rows_of_document(doc_id)[:n]]
-        return sorted(self._scored_by_cosine(state, query, _texts(query), state.sentences.fetch(ids)).values(), key=lambda item: item.sentence.position)
+        texts = _texts(query)
+        scoring = _Scoring(query, texts, [{} for _ in texts], [1.0 for _ in texts], self._lexical(state, texts), _typed(query))
+        return sorted(self._exact(state, scoring, ids), key=lambda item: item.sentence.position)
 
     def _score_query(self, state: _SearchState, query: Query, k: int, every_sentence: bool) -> list[ScoredSentence]:
         if len(state.bm25) == 0:
@@ -166,91 +177,107 @@ class SentenceSearcher:
         return self._score_every_sentence(state, query, k)
 
     def _score_closest(self, state: _SearchState, query: Query, k: int) -> list[ScoredSentence]:
-        """Dense matches beyond the closest max(DENSE_CANDIDATES, k) count as 0, as they always have;
-        BM25 matches among them count as their BM25 and answer type only, so they rank below every
-        dense match unless cosines are tiny. Only the best BM25 ones are scored: the rest cannot
-        outrank the k-th candidate (checked, and all of them scored in the rare case they could)."""
+        """Sentences beyond the closest max(DENSE_CANDIDATES, k) get dense 0, as they always have, so
+        a BM25 match among them scores its BM25 and answer type only and ranks below every dense match
+        unless cosines are tiny. Candidates: the dense ones and the k best BM25 ones; all BM25 matches
+        in the rare case one left out could still reach the k-th score."""
+        texts = _texts(query)
         dense = self.index.dense_search(state.snapshot.collection, self._embed_query(query.text), k=min(len(state.bm25), max(DENSE_CANDIDATES, k)))
-        state.sentences.remember(sentence for sentence, _ in dense)
-        cosines = {sentence.sentence_id: cosine for sentence, cosine in dense}
-        lexical = state.bm25.scores(query.search_terms) if self.mode == "hybrid" else None
-        typed = any(kind in TYPED_KINDS for kind in query.kinds)
-        scored = {}
-
-        def add(sentence_ids: Iterable[str]) -> None:
-            for sentence in state.sentences.fetch([i for i in sentence_ids if i not in scored]).values():
-                scored[sentence.sentence_id] = self._scored(state, query, sentence, cosines.get(sentence.sentence_id, 0.0), lexical, typed)
-
-        add(cosines)
-        if lexical is not None:
-            add(state.bm25.sentence_ids[row] for row in lexical.top(k).tolist())
-            ranked = sorted(scored.values(), key=_rank_key)
-            beyond = self.bm25_weight * lexical.best_outside_top(k) + (ANSWER_TYPE_WEIGHT if typed else 0.0)
-            if len(ranked) < k or round(ranked[k - 1].score, 6) <= round(beyond, 6):
-                add(state.bm25.sentence_ids[row] for row in lexical.rows.tolist())
-        return sorted(scored.values(), key=_rank_key)[:k]
+        lexical = self._lexical(state, texts)
+        scoring = _Scoring(query, texts, [dict(dense)], [None], lexical, _typed(query))
+        candidates = list(scoring.cosines[0])
+        if lexical[0] is None:
+            return self._best(state, scoring, candidates, k)
+        candidates += [state.bm25.sentence_ids[row] for row in lexical[0].top(k).tolist()]
+        ranked = self._best(state, scoring, candidates, k)
+        beyond = self.bm25_weight * lexical[0].best_outside_top(k) + (ANSWER_TYPE_WEIGHT if scoring.typed else 0.0)
+        if len(ranked) < k or round(ranked[k - 1].score, 6) <= round(beyond, 6):
+            ranked = self._best(state, scoring, candidates + [state.bm25.sentence_ids[row] for row in lexical[0].rows.tolist()], k)
+        return ranked
 
     def _score_every_sentence(self, state: _SearchState, query: Query, k: int) -> list[ScoredSentence]:
         """Every sentence scored by its own cosine to each of the query's texts (a follow-up has two,
         averaged), best k. Exact without scoring every sentence: candidates are the closest n by each
-        text and the best BM25 matches, with n growing until no sentence outside them can reach the
-        k-th score (each text's cosine is then at most the n-th one, its BM25 at most the best left
-        out). Past `EVERY_SENTENCE_CAP` candidates per text the bound is not pursued further, so in a
-        large archive a follow-up ranks the closest sentences by either text."""
+        text and the k best BM25 matches, with n growing until no sentence outside them can reach the
+        k-th score (its cosine to each text is at most the n-th one, its BM25 at most the best left
+        out). Past `EVERY_SENTENCE_CAP` the bound is not pursued further: in a large archive a
+        follow-up ranks the sentences closest to either of its texts and the best BM25 matches."""
         texts = _texts(query)
-        typed = any(kind in TYPED_KINDS for kind in query.kinds)
         total = len(state.bm25)
-        lexical = [state.bm25.scores(terms) if self.mode == "hybrid" else None for _, terms in texts]
+        lexical = self._lexical(state, texts)
+        typed = _typed(query)
         n = max(DENSE_CANDIDATES, k)
-        scored: dict[str, ScoredSentence] = {}
         while True:
             dense = [self.index.dense_search(state.snapshot.collection, self._embed_query(text), k=min(n, total)) for text, _ in texts]
-            for matches in dense:
-                state.sentences.remember(sentence for sentence, _ in matches)
-            ids = {sentence.sentence_id for matches in dense for sentence, _ in matches}
-            for scores in lexical:
-                if scores is not None:
-                    ids |= {state.bm25.sentence_ids[row] for row in scores.top(k).tolist()}
-            new = state.sentences.fetch([sentence_id for sentence_id in ids if sentence_id not in scored])
-            known = [{sentence.sentence_id: cosine for sentence, cosine in matches} for matches in dense]
-            scored |= self._scored_by_cosine(state, query, texts, new, known, lexical, typed)
-            ranked = sorted(scored.values(), key=_rank_key)
-            if n >= total or n >= EVERY_SENTENCE_CAP or len(ranked) < k:
-                return ranked[:k]
+            nth = [matches[-1][1] if matches else 0.0 for matches in dense]
+            scoring = _Scoring(query, texts, [dict(matches) for matches in dense], nth, lexical, typed)
+            candidates = [sentence_id for cosines in scoring.cosines for sentence_id in cosines]
+            candidates += [state.bm25.sentence_ids[row] for scores in lexical if scores is not None for row in scores.top(k).tolist()]
+            ranked = self._best(state, scoring, candidates, k)
+            if n >= total or n >= EVERY_SENTENCE_CAP:
+                return ranked
             beyond = sum(
-                (matches[-1][1] if matches else 0.0) + (self.bm25_weight * scores.best_outside_top(k) if scores is not None else 0.0)
-                for matches, scores in zip(dense, lexical)
+                cosine + COSINE_SLACK + (self.bm25_weight * scores.best_outside_top(k) if scores is not None else 0.0) for cosine, scores in zip(nth, lexical)
             ) / len(texts) + (ANSWER_TYPE_WEIGHT if typed else 0.0)
-            if round(ranked[k - 1].score, 6) > round(beyond, 6):
-                return ranked[:k]
+            if len(ranked) == k and round(ranked[k - 1].score, 6) > round(beyond, 6):
+                return ranked
             n *= 4
 
-    def _scored_by_cosine(
-        self,
-        state: _SearchState,
-        query: Query,
-        texts: list[tuple[str, Sequence[str]]],
-        sentences: dict[str, StoredSentence],
-        known: list[dict[str, float]] | None = None,
-        lexical: list[LexicalScores | None] | None = None,
-        typed: bool | None = None,
-    ) -> dict[str, ScoredSentence]:
-        """Each sentence scored against each text by its true cosine (from Chroma's answer when it
-        returned the sentence, else from its stored embedding), averaged over the texts."""
-        known = known or [{} for _ in texts]
-        if lexical is None:
-            lexical = [state.bm25.scores(terms) if self.mode == "hybrid" else None for _, terms in texts]
-        if typed is None:
-            typed = any(kind in TYPED_KINDS for kind in query.kinds)
-        missing = [sentence_id for sentence_id in sentences if any(sentence_id not in cosines for cosines in known)]
-        embeddings = self.index.get_embeddings(state.snapshot.collection, missing)
-        result = {}
+    def _lexical(self, state: _SearchState, texts: list[tuple[str, Sequence[str]]]) -> list[LexicalScores | None]:
+        return [state.bm25.scores(terms) if self.mode == "hybrid" else None for _, terms in texts]
+
+    def _best(self, state: _SearchState, scoring: _Scoring, candidates: Iterable[str], k: int) -> list[ScoredSentence]:
+        """The k best candidates. A candidate's exact score needs its answer spans (and, for a
+        cosine Chroma did not return, its stored embedding), the costly part of a question; so
+        candidates are scored exactly in order of the most they could score, and only until none
+        left could reach the k-th exact score."""
+        bounded = sorted(((self._upper(state, scoring, sentence_id), sentence_id) for sentence_id in set(candidates)), reverse=True)
+        exact: list[ScoredSentence] = []
+        done = 0
+        while done < len(bounded):
+            if len(exact) >= k:
+                exact.sort(key=_rank_key)
+                if round(exact[k - 1].score, 6) > round(bounded[done][0], 6):
+                    break
+            batch = [sentence_id for _, sentence_id in bounded[done : done + EXACT_BATCH]]
+            done += len(batch)
+            exact += self._exact(state, scoring, batch)
+        exact.sort(key=_rank_key)
+        return exact[:k]
+
+    def _upper(self, state: _SearchState, scoring: _Scoring, sentence_id: str) -> float:
+        """The most a sentence can score: known cosines and BM25, the answer-type prior assumed met."""
+        row = state.bm25.row_of[sentence_id]
+        total = 0.0
+        for cosines, beyond, lexical in zip(scoring.cosines, scoring.beyond, scoring.lexical):
+            cosine = cosines.get(sentence_id)
+            if cosine is None:
+                cosine = 0.0 if beyond is None else beyond + COSINE_SLACK
+            bm25 = float(lexical.value[row]) if lexical is not None else 0.0
+            total += cosine + self.bm25_weight * bm25 + (ANSWER_TYPE_WEIGHT if scoring.typed else 0.0)
+        return total / len(scoring.texts)
+
+    def _exact(self, state: _SearchState, scoring: _Scoring, sentence_ids: list[str]) -> list[ScoredSentence]:
+        """Sentences scored with every signal, averaged over the query's texts."""
+        sentences = state.sentences.fetch(sentence_ids)
+        unknown = [
+            sentence_id
+            for sentence_id in sentences
+            if any(beyond is not None and sentence_id not in cosines for cosines, beyond in zip(scoring.cosines, scoring.beyond))
+        ]
+        embeddings = self.index.get_embeddings(state.snapshot.collection, unknown)
+        result = []
         for sentence_id, sentence in sentences.items():
             per_text = []
-            for (text, _), cosines, scores in zip(texts, known, lexical):
-                cosine = cosines[sentence_id] if sentence_id in cosines else _cosine(self._embed_query(text), embeddings[sentence_id])
-                per_text.append(self._scored(state, query, sentence, cosine, scores, typed))
-            result[sentence_id] = per_text[0] if len(per_text) == 1 else _average(*per_text)
+            for (text, _), cosines, beyond, lexical in zip(scoring.texts, scoring.cosines, scoring.beyond, scoring.lexical):
+                if sentence_id in cosines:
+                    cosine = cosines[sentence_id]
+                elif beyond is None:
+                    cosine = 0.0
+                else:
+                    cosine = _cosine(self._embed_query(text), embeddings[sentence_id])
+                per_text.append(self._scored(state, scoring.query, sentence, cosine, lexical, scoring.typed))
+            result.append(per_text[0] if len(per_text) == 1 else _average(*per_text))
         return result
 
     def _scored(self, state: _SearchState, query: Query, sentence: StoredSentence, dense: float, lexical: LexicalScores | None, typed: bool) -> ScoredSentence:
@@ -265,6 +292,25 @@ class SentenceSearcher:
             answer_type=answer_type,
             coverage=coverage(query, frozenset(sentence.stems.split())),
         )
+
+
+@dataclass(frozen=True)
+class _Scoring:
+    """One question against one version: per text (a follow-up has two), the cosines Chroma returned
+    and what a sentence it did not return counts as (`beyond`: None for 0, as a plain question's
+    ranking has it; else its own cosine, computed from its stored embedding and at most `beyond`),
+    and the BM25 scores."""
+
+    query: Query
+    texts: list[tuple[str, Sequence[str]]]
+    cosines: list[dict[str, float]]
+    beyond: list[float | None]
+    lexical: list[LexicalScores | None]
+    typed: bool
+
+
+def _typed(query: Query) -> bool:
+    return any(kind in TYPED_KINDS for kind in query.kinds)
 
 
 def _texts(query: Query) -> list[tuple[str, Sequence[str]]]:
