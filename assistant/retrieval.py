@@ -9,7 +9,7 @@ from __future__ import annotations
 import threading
 import time
 from collections import OrderedDict
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 
@@ -155,15 +155,20 @@ class SentenceSearcher:
         if not query.text.strip():
             return []
         self.refresh()
-        try:
-            return self._score_query(self._state, query, k, every_sentence)
-        except VersionGoneError:  # an ingest collected the version this question started on
-            self.refresh(force=True)
-            return self._score_query(self._state, query, k, every_sentence)
+        return self._on_current_version(lambda state: self._score_query(state, query, k, every_sentence))
 
     def lead(self, query: Query, doc_id: str, n: int) -> list[ScoredSentence]:
         """A document's first n sentences, scored as `score(..., every_sentence=True)` scores them."""
-        state = self._state
+        return self._on_current_version(lambda state: self._lead(state, query, doc_id, n))
+
+    def _on_current_version(self, scoring: Callable[[_SearchState], list[ScoredSentence]]) -> list[ScoredSentence]:
+        try:
+            return scoring(self._state)
+        except VersionGoneError:  # an ingest collected the version this question started on
+            self.refresh(force=True)
+            return scoring(self._state)
+
+    def _lead(self, state: _SearchState, query: Query, doc_id: str, n: int) -> list[ScoredSentence]:
         ids = [state.bm25.sentence_ids[row] for row in state.bm25.rows_of_document(doc_id)[:n]]
         texts = _texts(query)
         scoring = _Scoring(query, texts, [{} for _ in texts], [1.0 for _ in texts], self._lexical(state, texts), _typed(query))

@@ -149,7 +149,7 @@ class SentenceIndex:
         try:
             with self.guard():
                 if collection not in self._readers:
-                    self._readers[collection] = self.client.get_collection(collection)
+                    self._readers[collection] = self.client.get_collection(collection, embedding_function=None)
                 yield self._readers[collection]
         except IndexUnavailableError:
             raise
