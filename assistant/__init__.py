@@ -19,6 +19,7 @@ from assistant.errors import (
     DocumentTooLargeError,
     EmbedderMismatchError,
     EmptyDocumentError,
+    IndexAccessDeniedError,
     IndexNotFoundError,
     IndexProblemError,
     IndexUnavailableError,
@@ -26,6 +27,7 @@ from assistant.errors import (
     SourceNotFoundError,
     SourceUnreachableError,
     UndecodableDocumentError,
+    UnknownDocumentError,
 )
 
 __all__ = [
@@ -38,6 +40,7 @@ __all__ = [
     "EmbedderMismatchError",
     "EmptyDocumentError",
     "Hit",
+    "IndexAccessDeniedError",
     "IndexNotFoundError",
     "IndexProblemError",
     "IndexUnavailableError",
@@ -47,6 +50,7 @@ __all__ = [
     "SourceUnreachableError",
     "Turn",
     "UndecodableDocumentError",
+    "UnknownDocumentError",
     "__version__",
 ]
 

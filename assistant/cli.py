@@ -1,6 +1,9 @@
 """The `assistant` command: a thin shell over the library that turns its errors into friendly messages.
 
     assistant ingest [PATH|URL ...]      build or update the index (default: seeds/)
+    assistant documents [--json]         list what the index holds
+    assistant remove DOC_ID [DOC_ID ...] take documents out of the index
+    assistant reset [--yes]              empty the index
     assistant ask "QUESTION" [--json]    answer one question
     assistant chat                       interactive terminal chat (keeps conversation history)
     assistant eval [...]                 run the retrieval and answer eval suite
@@ -28,12 +31,12 @@ def main(argv: list[str] | None = None) -> int:
     try:
         return int(args.handler(args) or 0)
     except AssistantError as exc:
-        _console(stderr=True).print(f"[bold red]Error:[/] {_escape(str(exc))}")
+        _print_error(str(exc))
         return 1
     except ValidationError as exc:  # a bad ASSISTANT_* value in the environment or .env
         for error in exc.errors():
             name = "ASSISTANT_" + "_".join(str(part) for part in error["loc"]).upper()
-            _console(stderr=True).print(f"[bold red]Error:[/] {name}: {_escape(error['msg'])}")
+            _print_error(f"{name}: {error['msg']}")
         return 1
     except KeyboardInterrupt:
         return 130
@@ -47,8 +50,20 @@ def _parser() -> argparse.ArgumentParser:
     ingest.add_argument("sources", nargs="*", help="files, folders or http(s) URLs")
     ingest.set_defaults(handler=_ingest)
 
+    listing = commands.add_parser("documents", help="list the documents in the index")
+    listing.add_argument("--json", action="store_true", help="print the list as JSON")
+    listing.set_defaults(handler=_documents)
+
+    remove = commands.add_parser("remove", help="take documents out of the index (ids as `assistant documents` lists them)")
+    remove.add_argument("doc_ids", nargs="+", metavar="DOC_ID", help="document id, e.g. antara-komdigi-as-kerja-sama-digital")
+    remove.set_defaults(handler=_remove)
+
+    reset = commands.add_parser("reset", help="empty the index (the Slack database and settings stay)")
+    reset.add_argument("--yes", action="store_true", help="do not ask for confirmation (needed without a terminal)")
+    reset.set_defaults(handler=_reset)
+
     ask = commands.add_parser("ask", help="answer one question")
-    ask.add_argument("question")
+    ask.add_argument("question", help='the question, in Indonesian or English, e.g. "Siapa Duta Besar AS untuk Indonesia?"')
     ask.add_argument("--json", action="store_true", help="print the answer as JSON")
     ask.set_defaults(handler=_ask)
 
@@ -68,14 +83,23 @@ def _parser() -> argparse.ArgumentParser:
     evaluate.add_argument("--fit", action="store_true", help="refit the answerability model on every article and save it")
     evaluate.set_defaults(handler=_eval)
 
-    slack = commands.add_parser("slack", help="run the Slack bot")
+    slack = commands.add_parser(
+        "slack",
+        help="run the Slack bot",
+        description="Run the Slack bot on the index `assistant ingest` built.",
+        epilog=(
+            "Environment: SLACK_BOT_TOKEN (always), plus SLACK_APP_TOKEN for Socket Mode or SLACK_SIGNING_SECRET "
+            "for --http; read from the environment or ./.env. ASSISTANT_* settings as for the other commands."
+        ),
+    )
     slack.add_argument("--http", action="store_true", help="serve the Events API over HTTP instead of Socket Mode")
-    slack.add_argument("--port", type=int, default=3000)
-    slack.add_argument("--host", default="127.0.0.1")
+    slack.add_argument("--port", type=int, default=3000, help="port for --http (default: 3000)")
+    slack.add_argument("--host", default="127.0.0.1", help="address for --http to listen on (default: 127.0.0.1; 0.0.0.0 for all)")
     slack.set_defaults(handler=_slack)
 
     feedback = commands.add_parser("feedback", help="Slack feedback")
-    feedback_commands = feedback.add_subparsers(dest="feedback_command", required=True)
+    feedback.set_defaults(handler=lambda args: _print_help(feedback))
+    feedback_commands = feedback.add_subparsers(dest="feedback_command")
     export = feedback_commands.add_parser("export", help="write feedback as candidate eval cases (YAML)")
     export.add_argument("path", nargs="?", default="-", help="output file (default: stdout)")
     export.set_defaults(handler=_feedback_export)
@@ -86,6 +110,11 @@ def _settings():
     from assistant.settings import Settings
 
     return Settings()
+
+
+def _print_help(parser: argparse.ArgumentParser) -> int:
+    parser.print_help()
+    return 2
 
 
 def _ingest(args) -> int:
@@ -99,11 +128,64 @@ def _ingest(args) -> int:
     from rich.table import Table
 
     table = Table(title=f"Ingested in {report.seconds:.2f}s", title_justify="left")
-    for column in ("document", "sentences", "written", "removed", "unchanged"):
-        table.add_column(column, justify="left" if column == "document" else "right")
+    for column in ("document", "source", "sentences", "written", "removed", "unchanged"):
+        table.add_column(column, justify="left" if column in ("document", "source") else "right")
     for doc in report.documents:
-        table.add_row(doc.doc_id, str(doc.sentences), str(doc.written), str(doc.removed), str(doc.unchanged))
+        table.add_row(_escape(doc.doc_id), _escape(doc.source), str(doc.sentences), str(doc.written), str(doc.removed), str(doc.unchanged))
     console.print(table)
+    return 0
+
+
+def _documents(args) -> int:
+    from ingest.lifecycle import documents
+
+    settings = _settings()
+    infos = documents(settings=settings)
+    if args.json:
+        payload = {"index": settings.chroma_location, "version": infos[0].version if infos else None, "documents": [info.to_dict() for info in infos]}
+        print(json.dumps(payload, ensure_ascii=False, indent=2))
+        return 0
+    console = _console()
+    if not infos:
+        console.print(f"The index in {_escape(settings.chroma_location)} is empty. Add articles with: assistant ingest [PATH|URL ...]", soft_wrap=True)
+        return 0
+    from rich.table import Table
+
+    table = Table(title=f"{len(infos)} document{'s' if len(infos) != 1 else ''} in {_escape(settings.chroma_location)}", title_justify="left",
+                  caption=f"active version: {_escape(infos[0].version)}", caption_justify="left")
+    for column in ("id", "title", "source", "sentences", "ingested at"):
+        table.add_column(column, justify="right" if column == "sentences" else "left", overflow="fold")
+    for info in infos:
+        table.add_row(_escape(info.doc_id), _escape(info.title), _escape(info.source), str(info.sentences), info.ingested_at[:16].replace("T", " "))
+    console.print(table)
+    return 0
+
+
+def _remove(args) -> int:
+    from ingest.lifecycle import remove
+
+    report = remove(args.doc_ids, settings=_settings())
+    names = ", ".join(f"{info.doc_id} ({info.sentences} sentences)" for info in report.removed)
+    _console().print(f"Removed {_escape(names)} in {report.seconds:.2f}s; {report.remaining} document{'s' if report.remaining != 1 else ''} left.", soft_wrap=True)
+    return 0
+
+
+def _reset(args) -> int:
+    from ingest.lifecycle import documents, reset
+
+    settings = _settings()
+    console = _console()
+    held = documents(settings=settings)
+    if not args.yes:
+        if not sys.stdin.isatty():
+            _print_error("assistant reset deletes every document in the index; add --yes to confirm without a terminal.")
+            return 1
+        what = f"all {len(held)} document{'s' if len(held) != 1 else ''}" if held else "the (already empty) index"
+        if console.input(f"Delete {what} from {_escape(settings.chroma_location)}? [y/N] ").strip().lower() not in ("y", "yes"):
+            console.print("Nothing was deleted.")
+            return 1
+    report = reset(settings=settings)
+    console.print(f"Emptied the index in {_escape(settings.chroma_location)}: removed {len(report.removed)} document{'s' if len(report.removed) != 1 else ''}.", soft_wrap=True)
     return 0
 
 
@@ -192,6 +274,11 @@ def _console(stderr: bool = False):
     from rich.console import Console
 
     return Console(stderr=stderr, highlight=False)
+
+
+def _print_error(message: str) -> None:
+    """One line, however narrow the terminal: a wrapped error is harder to read and to grep."""
+    _console(stderr=True).print(f"[bold red]Error:[/] {_escape(message)}", soft_wrap=True)
 
 
 def _escape(text: str) -> str:

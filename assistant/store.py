@@ -27,6 +27,7 @@ from urllib.parse import urlparse
 from assistant.errors import (
     ConfigurationError,
     EmbedderMismatchError,
+    IndexAccessDeniedError,
     IndexNotFoundError,
     IndexUnavailableError,
 )
@@ -79,27 +80,100 @@ class Snapshot:
     sentences: tuple[StoredSentence, ...] = field(default=())
 
 
-def open_chroma_client(settings: Settings):
-    """The embedded PersistentClient under data_dir, or an HttpClient when ASSISTANT_CHROMA_URL is set."""
+def open_chroma_client(settings: Settings, *, create: bool = False):
+    """The embedded PersistentClient under data_dir, or an HttpClient when ASSISTANT_CHROMA_URL is set.
+
+    Only writers pass `create=True`: a command that only reads (ask, chat, documents, slack) in a folder
+    without an index gets IndexNotFoundError and leaves no `data/chroma` behind.
+    """
     # Chroma reads this at import; set it before the first import so no telemetry is ever sent.
     os.environ.setdefault("ANONYMIZED_TELEMETRY", "False")
+    if settings.chroma_url:
+        return _open_http_client(settings)
+    if not create and not (settings.chroma_dir / "chroma.sqlite3").is_file():
+        raise IndexNotFoundError(
+            f"There is no index in {settings.chroma_dir} yet. Build one with: assistant ingest [PATH|URL ...] "
+            "(or set ASSISTANT_DATA_DIR to the folder that holds it)."
+        )
     import chromadb
     from chromadb.config import Settings as ChromaSettings
 
-    chroma_settings = ChromaSettings(anonymized_telemetry=False)
-    if settings.chroma_url:
-        url = urlparse(settings.chroma_url)
-        if url.scheme not in ("http", "https") or not url.hostname:
-            raise ConfigurationError(f"ASSISTANT_CHROMA_URL must look like http://host:port, got {settings.chroma_url!r}.")
-        with _translate_connection_errors(settings):
-            return chromadb.HttpClient(
+    settings.chroma_dir.mkdir(parents=True, exist_ok=True)
+    return chromadb.PersistentClient(path=str(settings.chroma_dir), settings=ChromaSettings(anonymized_telemetry=False))
+
+
+def _open_http_client(settings: Settings):
+    import chromadb
+    from chromadb.config import Settings as ChromaSettings
+
+    url = urlparse(settings.chroma_url)
+    if url.scheme not in ("http", "https") or not url.hostname:
+        raise ConfigurationError(f"ASSISTANT_CHROMA_URL must look like http://host:port or https://host, got {settings.chroma_location!r}.")
+    headers = _request_headers(settings)
+    with _translate_connection_errors(settings):
+        try:
+            client = chromadb.HttpClient(
                 host=url.hostname,
                 port=url.port or (443 if url.scheme == "https" else 8000),
                 ssl=url.scheme == "https",
-                settings=chroma_settings,
+                headers=dict(headers),  # chromadb adds its own headers to the dict it is given
+                settings=ChromaSettings(anonymized_telemetry=False),
             )
-    settings.chroma_dir.mkdir(parents=True, exist_ok=True)
-    return chromadb.PersistentClient(path=str(settings.chroma_dir), settings=chroma_settings)
+        except Exception as exc:
+            # The client asks the server for its tenant on creation; a proxy's 401 arrives as a bare
+            # Exception carrying the response body, so ask once more to learn the status code.
+            if not _is_connection_error(exc):
+                _raise_if_refused(settings, _status_of(settings, headers))
+            raise
+    _refuse_denied_responses(client, settings)
+    return client
+
+
+def _request_headers(settings: Settings) -> dict[str, str]:
+    """ASSISTANT_CHROMA_HEADERS plus the token in the two headers proxies and Chroma's own auth read."""
+    headers = {name: value.get_secret_value() for name, value in settings.chroma_headers.items()}
+    if settings.chroma_token is not None:
+        token = settings.chroma_token.get_secret_value()
+        headers["Authorization"] = f"Bearer {token}"
+        headers["X-Chroma-Token"] = token
+    return headers
+
+
+def _status_of(settings: Settings, headers: dict[str, str]) -> int | None:
+    """The HTTP status of the server's heartbeat with our headers, or None if it cannot be reached."""
+    import httpx
+
+    try:
+        return httpx.get(settings.chroma_url.rstrip("/") + "/api/v2/heartbeat", headers=headers, timeout=10).status_code
+    except httpx.HTTPError:
+        return None
+
+
+def _raise_if_refused(settings: Settings, status: int | None) -> None:
+    if status not in (401, 403):
+        return
+    if settings.chroma_token is None and not settings.chroma_headers:
+        advice = "ASSISTANT_CHROMA_TOKEN is not set; set it to the token the proxy expects"
+    else:
+        advice = "check ASSISTANT_CHROMA_TOKEN (and ASSISTANT_CHROMA_HEADERS, if set)"
+    raise IndexAccessDeniedError(f"The article index at {settings.chroma_location} refused the credentials (HTTP {status}): {advice}.")
+
+
+def _refuse_denied_responses(client, settings: Settings) -> None:
+    """Turn a later 401/403 (a token revoked while the bot runs) into IndexAccessDeniedError too.
+
+    chromadb keeps its httpx session on the server API object; a response hook there sees the status
+    before chromadb turns the response into a bare Exception. If a chromadb release moves it, the
+    credentials still go out and only this finer message is lost.
+    """
+    session = getattr(getattr(client, "_server", None), "_session", None)
+    if session is None or not hasattr(session, "event_hooks"):
+        return
+
+    def check(response) -> None:
+        _raise_if_refused(settings, response.status_code)
+
+    session.event_hooks = {**session.event_hooks, "response": [*session.event_hooks.get("response", []), check]}
 
 
 class VersionGoneError(Exception):
@@ -120,9 +194,15 @@ class SentenceIndex:
 
     @property
     def client(self):
+        """The Chroma client; reading an index that does not exist raises IndexNotFoundError."""
         if self._client is None:
             self._client = open_chroma_client(self.settings)
         return self._client
+
+    def open_for_writing(self) -> None:
+        """Connect, creating the embedded index folder if needed (ingest does this; readers never do)."""
+        if self._client is None:
+            self._client = open_chroma_client(self.settings, create=True)
 
     def vectorstore(self, collection: str):
         """The langchain-chroma store over one version (cached per version)."""
@@ -177,11 +257,14 @@ class SentenceIndex:
         return manifest
 
     def manifest_text(self) -> str | None:
-        """The manifest as stored (JSON), or None without an index. Readers compare it with the text
-        they last parsed: with thousands of documents, parsing it costs far more than reading it."""
+        """The manifest as stored (JSON), or None if nothing was ever ingested into this Chroma.
+        Readers compare it with the text they last parsed: with thousands of documents, parsing it
+        costs far more than reading it. A missing embedded index folder is IndexNotFoundError (from
+        `client`), so readers never create one."""
+        client = self.client
         with self.guard():
             try:
-                catalog = self.client.get_collection(self.settings.collection)
+                catalog = client.get_collection(self.settings.collection)
             except Exception as exc:  # chromadb raises NotFoundError or ValueError depending on version
                 if _is_connection_error(exc):
                     raise
@@ -223,7 +306,7 @@ class SentenceIndex:
         return Snapshot(manifest, manifest["collection"], tuple(self.sentences(manifest["collection"])) if with_sentences else ())
 
     def _where(self) -> str:
-        return self.settings.chroma_url or str(self.settings.chroma_dir)
+        return self.settings.chroma_location
 
     # -- versions ------------------------------------------------------------------------------
 
@@ -308,6 +391,8 @@ class SentenceIndex:
                     metadatas=[meta for _, _, meta, _ in batch],
                     embeddings=[embedding for _, _, _, embedding in batch],
                 )
+        if not to_embed:  # removal copies records only; it needs no embedding model
+            return
         store = self.vectorstore(collection)
         for start in range(0, len(to_embed), WRITE_BATCH):
             batch = to_embed[start : start + WRITE_BATCH]
@@ -325,7 +410,7 @@ class SentenceIndex:
             if collection in self._collection_names():
                 self.client.delete_collection(collection)
 
-    def collect_garbage(self, active: str, previous: str | None) -> list[str]:
+    def collect_garbage(self, active: str | None, previous: str | None) -> list[str]:
         """Delete versions other than the active one and the one before it; returns what was deleted."""
         keep = {active, previous}
         prefix = self.settings.collection + VERSION_SEPARATOR
@@ -399,11 +484,13 @@ def _chain(exc: BaseException | None) -> Iterator[BaseException]:
 def _translate_connection_errors(settings: Settings) -> Iterator[None]:
     try:
         yield
-    except IndexUnavailableError:
+    except (IndexUnavailableError, IndexAccessDeniedError):
         raise
     except Exception as exc:
         if settings.chroma_url and _is_connection_error(exc):
             raise IndexUnavailableError(
-                f"The article index at {settings.chroma_url} is unavailable right now ({type(exc).__name__})."
+                f"The article index at {settings.chroma_location} is unavailable right now ({type(exc).__name__})."
             ) from exc
+        if settings.chroma_url and type(exc).__name__ in ("AuthorizationError", "ChromaAuthError"):  # Chroma's own auth
+            _raise_if_refused(settings, 403 if type(exc).__name__ == "ChromaAuthError" else 401)
         raise

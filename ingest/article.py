@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from assistant.errors import EmptyDocumentError
 from ingest.splitter import SentenceSpan, split_sentences
@@ -54,6 +54,11 @@ class Article:
     @property
     def content_hash(self) -> str:
         return hashlib.sha256(self.text.encode("utf-8")).hexdigest()
+
+    def with_doc_id(self, doc_id: str) -> Article:
+        """The same article under another id (ingest gives a colliding name a distinct one)."""
+        sentences = tuple(replace(s, doc_id=doc_id, sentence_id=sentence_id(doc_id, s.position)) for s in self.sentences)
+        return replace(self, doc_id=doc_id, sentences=sentences)
 
 
 def sentence_id(doc_id: str, position: int) -> str:

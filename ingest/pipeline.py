@@ -24,7 +24,7 @@ from assistant.spans import places
 from assistant.settings import Settings
 from assistant.store import SentenceIndex, check_embedder
 from ingest.article import Article, Sentence
-from ingest.sources import expand_sources, read_article
+from ingest.sources import expand_sources, read_article, source_key
 
 DEFAULT_SOURCES = ["seeds"]
 
@@ -37,6 +37,7 @@ class DocumentReport:
     written: int
     removed: int
     unchanged: int
+    source: str = ""
 
 
 @dataclass(frozen=True)
@@ -63,12 +64,14 @@ def ingest(sources: list[str] | None = None, *, settings: Settings, progress: Pr
     progress = progress or Progress()
     articles = _read_all(sources or DEFAULT_SOURCES, progress)
     index = index or SentenceIndex(settings, make_embedder(settings.embedding, num_threads=settings.embedding_threads))
+    index.open_for_writing()
 
     current = index.read_manifest()
     if current and current.get("collection"):
         check_embedder(current, index.embedder.model_id)
     else:
         current = index.new_manifest()
+    articles = _with_unique_ids(articles, current["documents"])
     previous = current["collection"]
     documents = dict(current["documents"])
     lexicon = default_lexicon()
@@ -76,9 +79,9 @@ def ingest(sources: list[str] | None = None, *, settings: Settings, progress: Pr
     for article in articles:
         previous_entry = current["documents"].get(article.doc_id) if same_lexicon else None
         documents[article.doc_id] = _document_entry(article, lexicon, previous_entry)
-    collection = index.version_name(_fingerprint(index.embedder.model_id, current, documents, lexicon.digest))
+    collection = index.version_name(version_fingerprint(index.embedder.model_id, current, documents, lexicon.digest))
     if collection == previous:  # the same articles again: nothing to read or write
-        unchanged = tuple(DocumentReport(a.doc_id, a.title, len(a.sentences), 0, 0, len(a.sentences)) for a in articles)
+        unchanged = tuple(DocumentReport(a.doc_id, a.title, len(a.sentences), 0, 0, len(a.sentences), a.source) for a in articles)
         return IngestReport(unchanged, time.perf_counter() - started, collection, switched=False)
 
     old_records = index.records(previous) if previous else []
@@ -106,7 +109,7 @@ def ingest(sources: list[str] | None = None, *, settings: Settings, progress: Pr
                 to_embed.append((sentence.sentence_id, sentence.text, meta))
                 written += 1
         stale = [row for row, _, _ in old_records if row.doc_id == article.doc_id and row.position >= len(article.sentences)]
-        reports.append(DocumentReport(article.doc_id, article.title, len(article.sentences), written, len(stale), len(article.sentences) - written))
+        reports.append(DocumentReport(article.doc_id, article.title, len(article.sentences), written, len(stale), len(article.sentences) - written, article.source))
 
     if to_embed:
         progress.embedding(len(to_embed))
@@ -121,16 +124,35 @@ def ingest(sources: list[str] | None = None, *, settings: Settings, progress: Pr
 
 
 def _read_all(sources: list[str], progress: Progress) -> list[Article]:
+    """Every source once (a file named twice, or also inside a named folder, is read once)."""
     articles: dict[str, Article] = {}
     for source in expand_sources(sources):
+        if source_key(source) in articles:
+            continue
         progress.reading(source)
-        article = read_article(source)
-        if article.doc_id in articles and articles[article.doc_id].source != article.source:
-            raise IngestError(
-                f"{source} and {articles[article.doc_id].source} would share the document id {article.doc_id!r}; rename one."
-            )
-        articles[article.doc_id] = article
+        articles[source_key(source)] = read_article(source)
     return list(articles.values())
+
+
+def _with_unique_ids(articles: list[Article], documents: dict[str, dict]) -> list[Article]:
+    """Give each article its document id: the id its source already has in the index, else its
+    readable name (`c` for folder/c.txt), else - when another source holds that name - the name plus
+    six hex digits of its source's hash (`c-1a2b3c` for other/c.txt). So re-ingesting a source
+    replaces it, and a different source is never silently put in its place."""
+    # Entries written before source keys were recorded count as their id's owner (as they always did).
+    owners = {doc_id: entry.get("source_key") for doc_id, entry in documents.items()}
+    named = []
+    for article in articles:
+        key = source_key(article.source)
+        doc_id = next((doc_id for doc_id, owner in owners.items() if owner == key), None)
+        if doc_id is None:
+            owner = owners.get(article.doc_id, key)
+            doc_id = article.doc_id if owner in (key, None) else f"{article.doc_id}-{hashlib.sha256(key.encode()).hexdigest()[:6]}"
+        if owners.get(doc_id, key) not in (key, None):
+            raise IngestError(f"{article.source}: its document id {doc_id!r} belongs to {documents[doc_id]['source']}; rename the file.")
+        owners[doc_id] = key
+        named.append(article if doc_id == article.doc_id else article.with_doc_id(doc_id))
+    return named
 
 
 def _document_entry(article: Article, lexicon: Lexicon, previous_entry: dict | None) -> dict:
@@ -139,6 +161,7 @@ def _document_entry(article: Article, lexicon: Lexicon, previous_entry: dict | N
     entry = {
         "title": article.title,
         "source": article.source,
+        "source_key": source_key(article.source),
         "sha256": article.content_hash,
         "sentences": len(article.sentences),
         "related_headlines": list(article.related_headlines),
@@ -161,7 +184,7 @@ def article_places(article: Article, lexicon: Lexicon) -> list[str]:
     return sorted(word for word in words if not lexicon.is_stopword(word) and word not in lexicon.calendar)
 
 
-def _fingerprint(model_id: str, manifest: dict, documents: dict, lexicon_digest: str) -> str:
+def version_fingerprint(model_id: str, manifest: dict, documents: dict, lexicon_digest: str) -> str:
     """Names a version by what it holds: same embedder, splitter, language data and documents → same
     version. A changed word list re-stems every article on the next ingest."""
     content = {

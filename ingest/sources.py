@@ -7,6 +7,8 @@ sources have been read, so a bad source leaves the index as it was.
 from __future__ import annotations
 
 import re
+import threading
+import time
 import urllib.error
 import urllib.request
 from pathlib import Path
@@ -24,6 +26,10 @@ from ingest.article import Article, parse_article
 MAX_DOCUMENT_BYTES = 5 * 1024 * 1024
 SUPPORTED_SUFFIXES = (".txt", ".md", ".html", ".htm")
 URL_TIMEOUT_SECONDS = 10.0
+"""How long one network step (connect, one read) may wait for the server."""
+URL_DEADLINE_SECONDS = 30.0
+"""How long fetching one URL may take in all: a server that trickles a byte at a time never trips
+the per-read timeout, so the whole fetch (name lookup, connect, headers, body) has a deadline."""
 
 
 def is_url(source: str) -> bool:
@@ -57,6 +63,11 @@ def read_article(source: str) -> Article:
     return _read_file(Path(source))
 
 
+def source_key(source: str) -> str:
+    """What makes two sources the same document: the absolute file path, or the URL as given."""
+    return source if is_url(source) else str(Path(source).resolve())
+
+
 def doc_id_for(source: str) -> str:
     """A readable, stable namespace for a document: its file name or URL path, slugified."""
     if is_url(source):
@@ -84,26 +95,68 @@ def _read_file(path: Path) -> Article:
     if suffix == ".md":
         title, text = _markdown_to_text(text)
         return _article_from_text(text, source=str(path), title=title or _title_from_name(path.stem))
-    return _article_from_text(text, source=str(path), title=_title_from_name(path.stem))
+    headline, text = _split_headline(text)
+    return _article_from_text(text, source=str(path), title=headline or _title_from_name(path.stem))
 
 
 def _read_url(url: str) -> Article:
+    raw, content_type = _fetch(url)
+    text = _decode(raw, url)
+    if "html" in content_type or text.lstrip().startswith("<"):
+        return _article_from_html(text, source=url, fallback_title=doc_id_for(url).replace("-", " "))
+    headline, text = _split_headline(text)
+    return _article_from_text(text, source=url, title=headline or doc_id_for(url).replace("-", " "))
+
+
+def _fetch(url: str) -> tuple[bytes, str]:
+    """The body and Content-Type of `url`, within URL_DEADLINE_SECONDS in all.
+
+    The download runs in a daemon thread so a stall anywhere (even in the name lookup or the
+    headers, where urllib offers no deadline) cannot hold ingest past the deadline; the thread
+    itself stops at its next read once the deadline has passed.
+    """
+    deadline = time.monotonic() + URL_DEADLINE_SECONDS
+    outcome: dict[str, object] = {}
+    done = threading.Event()
+
+    def download() -> None:
+        try:
+            outcome["result"] = _download(url, deadline)
+        except BaseException as exc:  # handed to the waiting thread, which raises it
+            outcome["error"] = exc
+        finally:
+            done.set()
+
+    threading.Thread(target=download, name="fetch-url", daemon=True).start()
+    if not done.wait(URL_DEADLINE_SECONDS):
+        raise SourceUnreachableError(f"{url}: could not be fetched within {URL_DEADLINE_SECONDS:g} s (the server is too slow).")
+    if "error" in outcome:
+        raise outcome["error"]  # type: ignore[misc]
+    return outcome["result"]  # type: ignore[return-value]
+
+
+def _download(url: str, deadline: float) -> tuple[bytes, str]:
     request = urllib.request.Request(url, headers={"User-Agent": "article-assistant/0.1"})
+    chunks: list[bytes] = []
+    size = 0
     try:
         with urllib.request.urlopen(request, timeout=URL_TIMEOUT_SECONDS) as response:
-            raw = response.read(MAX_DOCUMENT_BYTES + 1)
             content_type = response.headers.get("Content-Type", "")
+            # read1 returns whatever one read brings, so the deadline is checked between bytes
+            # that trickle in; read(n) would wait for all n.
+            while chunk := response.read1(64 * 1024):
+                if time.monotonic() > deadline:
+                    raise TimeoutError("deadline passed")
+                chunks.append(chunk)
+                size += len(chunk)
+                if size > MAX_DOCUMENT_BYTES:
+                    raise DocumentTooLargeError(f"{url}: response is over the {MAX_DOCUMENT_BYTES // (1024 * 1024)} MB limit.")
     except urllib.error.HTTPError as exc:
         raise SourceUnreachableError(f"{url}: could not be fetched (HTTP {exc.code} {exc.reason}).") from exc
     except (urllib.error.URLError, TimeoutError, OSError, ValueError) as exc:
         reason = getattr(exc, "reason", exc)
         raise SourceUnreachableError(f"{url}: could not be fetched ({reason}).") from exc
-    if len(raw) > MAX_DOCUMENT_BYTES:
-        raise DocumentTooLargeError(f"{url}: response is over the {MAX_DOCUMENT_BYTES // (1024 * 1024)} MB limit.")
-    text = _decode(raw, url)
-    if "html" in content_type or text.lstrip().startswith("<"):
-        return _article_from_html(text, source=url, fallback_title=doc_id_for(url).replace("-", " "))
-    return _article_from_text(text, source=url, title=doc_id_for(url).replace("-", " "))
+    return b"".join(chunks), content_type
 
 
 def _decode(raw: bytes, source: str) -> str:
@@ -134,6 +187,20 @@ def _article_from_html(html: str, *, source: str, fallback_title: str) -> Articl
     if first_line.strip() == title.strip() and rest.strip():  # the headline is the title, not a sentence
         text = rest
     return _article_from_text(text, source=source, title=title)
+
+
+_HEADLINE = re.compile(r"\A[ \t]*(?P<line>[^\n]{1,200}?)[ \t]*\n[ \t]*\n")
+_SENTENCE_END = re.compile(r"[.!?…:;,][\"'”’»)\]]*$")
+
+
+def _split_headline(text: str) -> tuple[str, str]:
+    """(headline, body) of a plain-text article that opens with its headline: a first line without a
+    final full stop (or other sentence end), then a blank line. ("", text) otherwise. The headline
+    becomes the title, as a Markdown file's first `#` heading does, and is never cited as a sentence."""
+    match = _HEADLINE.match(text)
+    if not match or _SENTENCE_END.search(match.group("line")) or not text[match.end() :].strip():
+        return "", text
+    return match.group("line"), text[match.end() :]
 
 
 def _markdown_to_text(markdown: str) -> tuple[str, str]:

@@ -209,6 +209,56 @@ def test_a_url_that_times_out_is_a_clear_error(fresh_settings, local_site, monke
         ingest([f"{local_site}/slow.html"], settings=fresh_settings)
 
 
+@pytest.fixture
+def trickling_site():
+    """A server on 127.0.0.1 that sends one byte every 0.2 s, in the headers or in the body, for at
+    most 10 s; it records when the client hangs up."""
+    hung_up = threading.Event()
+
+    class Handler(http.server.BaseHTTPRequestHandler):
+        def do_GET(self):
+            try:
+                if self.path == "/slow-headers.html":
+                    self.wfile.write(b"HTTP/1.1 200 OK\r\n")
+                    drip = b"X-Padding: " + b"a" * 200
+                else:
+                    self.send_response(200)
+                    self.send_header("Content-Type", "text/plain; charset=utf-8")
+                    self.end_headers()
+                    drip = b"Kalimat yang datang sangat pelan. " * 10
+                for byte in drip[:50]:
+                    self.wfile.write(bytes([byte]))
+                    self.wfile.flush()
+                    time.sleep(0.2)
+            except OSError:
+                hung_up.set()
+
+        def log_message(self, *args):
+            pass
+
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    server.daemon_threads = True
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    yield f"http://127.0.0.1:{server.server_address[1]}", hung_up
+    server.shutdown()
+    server.server_close()
+
+
+@pytest.mark.parametrize("path", ["/slow-body.txt", "/slow-headers.html"])
+def test_a_url_that_trickles_is_given_up_at_the_deadline(fresh_settings, trickling_site, monkeypatch, path):
+    from ingest import sources
+
+    site, hung_up = trickling_site
+    monkeypatch.setattr(sources, "URL_DEADLINE_SECONDS", 1.0)
+    started = time.monotonic()
+    with pytest.raises(SourceUnreachableError, match="within 1 s"):
+        ingest([f"{site}{path}"], settings=fresh_settings)
+    assert time.monotonic() - started < 2.5  # each byte arrives well within the 10 s read timeout
+    assert not (fresh_settings.data_dir / "chroma").exists()
+    if path == "/slow-body.txt":  # the download stops too, rather than reading on in the background
+        assert hung_up.wait(timeout=3)
+
+
 def test_markdown_heading_is_the_title_and_markup_is_not_cited(fresh_settings, tmp_path):
     article = tmp_path / "catatan-rapat.md"
     article.write_text(
@@ -224,3 +274,22 @@ def test_markdown_heading_is_the_title_and_markup_is_not_cited(fresh_settings, t
         "Menteri Meutya Hafid memimpin rapat kerja di Jakarta pada Senin.",
         "Rapat membahas keamanan siber dan kecerdasan buatan.",
     ]
+
+
+def test_a_plain_text_headline_is_the_title_not_a_sentence(fresh_settings, tmp_path, seed_text):
+    article = tmp_path / "rapat-kerja.txt"
+    article.write_text(
+        "Menkomdigi Pimpin Rapat Kerja Soal Keamanan Siber\n\n"
+        "Jakarta (ANTARA) - Menteri Meutya Hafid memimpin rapat kerja di Jakarta pada Senin. "
+        "Rapat membahas keamanan siber dan kecerdasan buatan.\n",
+        encoding="utf-8",
+    )
+    report = ingest([str(article), str(SEED)], settings=fresh_settings)
+    assert [doc.title for doc in report.documents] == ["Menkomdigi Pimpin Rapat Kerja Soal Keamanan Siber", "antara komdigi as kerja sama digital"]
+    rows = [row for row in _index(fresh_settings).snapshot().sentences if row.doc_id == "rapat-kerja"]
+    assert [row.text for row in rows] == [
+        "Jakarta (ANTARA) - Menteri Meutya Hafid memimpin rapat kerja di Jakarta pada Senin.",
+        "Rapat membahas keamanan siber dan kecerdasan buatan.",
+    ]
+    assert report.documents[1].sentences == 13  # the seed opens with a sentence, not a headline
+    assert rows[0].title == "Menkomdigi Pimpin Rapat Kerja Soal Keamanan Siber"

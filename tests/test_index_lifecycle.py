@@ -1,0 +1,207 @@
+"""Index lifecycle on real Chroma with the real embedder and article: list, remove, reset, document
+ids unique per source, read-only commands that create nothing, data_dir as str or Path."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from assistant import Assistant, IndexNotFoundError, UnknownDocumentError
+from assistant.store import SentenceIndex, open_chroma_client
+from ingest import documents, ingest, remove, reset
+from tests.conftest import DOC_ID, ROOT, SEED
+
+AMBASSADOR = "Siapa Duta Besar AS untuk Indonesia?"
+
+
+def _article(path: Path, text: str) -> Path:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+def _cabinet(folder: Path) -> Path:
+    return _article(folder / "c.txt", "Presiden memimpin rapat kabinet di Istana Merdeka. Rapat membahas anggaran pendidikan 2025.\n")
+
+
+def _expo(folder: Path) -> Path:
+    return _article(folder / "c.txt", "Gubernur membuka pameran teknologi di Bandung. Pameran itu berlangsung selama tiga hari.\n")
+
+
+def _collections(settings) -> dict[str, int]:
+    client = open_chroma_client(settings)
+    return {c.name: c.count() for c in client.list_collections()}
+
+
+def _ids(settings) -> list[str]:
+    return [info.doc_id for info in documents(settings=settings)]
+
+
+def test_documents_lists_each_article_and_remove_takes_one_out(fresh_settings, tmp_path):
+    ingest([str(SEED), str(_cabinet(tmp_path / "folder"))], settings=fresh_settings)
+    listed = {info.doc_id: info for info in documents(settings=fresh_settings)}
+    assert sorted(listed) == sorted(["c", DOC_ID])
+    assert listed[DOC_ID].sentences == 13 and listed["c"].sentences == 2
+    assert listed["c"].source.endswith("folder/c.txt") and listed["c"].ingested_at.startswith("20")
+    assert listed["c"].version == listed[DOC_ID].version and listed["c"].version in _collections(fresh_settings)
+
+    report = remove(["c"], settings=fresh_settings)
+    assert [info.doc_id for info in report.removed] == ["c"] and report.remaining == 1
+    assert _ids(fresh_settings) == [DOC_ID]
+    versions = {name: count for name, count in _collections(fresh_settings).items() if "__v" in name}
+    assert versions == {report.version: 13}  # the removed sentences are gone from Chroma, not only hidden
+    bot = Assistant.load(fresh_settings)
+    assert bot.ask(AMBASSADOR).citations[0].sentence_id == f"{DOC_ID}#12"
+    assert "Presiden" not in " ".join(s.text for s in bot.searcher.sentences.values())
+
+
+def test_removing_an_unknown_id_says_so_and_changes_nothing(fresh_settings):
+    ingest([str(SEED)], settings=fresh_settings)
+    before = (documents(settings=fresh_settings), _collections(fresh_settings))
+    with pytest.raises(UnknownDocumentError, match="'nope'.*nothing was removed.*" + DOC_ID):
+        remove([DOC_ID, "nope"], settings=fresh_settings)
+    assert (documents(settings=fresh_settings), _collections(fresh_settings)) == before
+
+
+def test_a_running_assistant_moves_off_a_removed_document(fresh_settings, tmp_path):
+    ingest([str(SEED), str(_cabinet(tmp_path))], settings=fresh_settings)
+    bot = Assistant.load(fresh_settings)
+    bot.searcher.refresh_seconds = 0.0
+    assert bot.retrieve("Siapa yang memimpin rapat kabinet?", k=1)[0].doc_id == "c"
+    remove(["c"], settings=fresh_settings)
+    assert {hit.doc_id for hit in bot.retrieve("Siapa yang memimpin rapat kabinet?", k=5)} == {DOC_ID}
+    assert set(bot.documents) == {DOC_ID}
+
+
+def test_the_same_name_from_another_folder_gets_its_own_id(fresh_settings, tmp_path):
+    first, second = _cabinet(tmp_path / "folder"), _expo(tmp_path / "other")
+    ingest([str(SEED), str(first)], settings=fresh_settings)
+    report = ingest([str(second)], settings=fresh_settings)
+    suffix = hashlib.sha256(str(second.resolve()).encode()).hexdigest()[:6]
+    assert report.documents[0].doc_id == f"c-{suffix}"
+    assert _ids(fresh_settings) == sorted([DOC_ID, "c", f"c-{suffix}"])  # nothing replaced
+
+    again = ingest([str(second)], settings=fresh_settings)  # the same source keeps its id
+    assert again.documents[0].doc_id == f"c-{suffix}" and not again.switched
+    first.write_text("Presiden memimpin rapat kabinet di Istana Bogor. Rapat membahas anggaran kesehatan 2025.\n", encoding="utf-8")
+    changed = ingest([str(first)], settings=fresh_settings)  # an edited source replaces itself
+    assert changed.documents[0].doc_id == "c" and changed.documents[0].written == 2
+    assert _ids(fresh_settings) == sorted([DOC_ID, "c", f"c-{suffix}"])
+    hit = Assistant.load(fresh_settings).retrieve("Di mana pameran teknologi dibuka?", k=1)[0]
+    assert hit.sentence_id == f"c-{suffix}#00"
+
+
+def test_two_colliding_names_in_one_ingest_both_arrive(fresh_settings, tmp_path):
+    report = ingest([str(_cabinet(tmp_path / "a")), str(_expo(tmp_path / "b"))], settings=fresh_settings)
+    assert [doc.doc_id for doc in report.documents][0] == "c"
+    assert len({doc.doc_id for doc in report.documents}) == 2 and len(_ids(fresh_settings)) == 2
+
+
+def test_reset_empties_the_index_and_ingest_fills_it_again(fresh_settings):
+    ingest([str(SEED)], settings=fresh_settings)
+    report = reset(settings=fresh_settings)
+    assert [info.doc_id for info in report.removed] == [DOC_ID]
+    assert documents(settings=fresh_settings) == ()
+    assert not [name for name in _collections(fresh_settings) if "__v" in name]
+    with pytest.raises(IndexNotFoundError, match="assistant ingest"):
+        Assistant.load(fresh_settings)
+    ingest([str(SEED)], settings=fresh_settings)
+    assert Assistant.load(fresh_settings).ask(AMBASSADOR).citations[0].sentence_id == f"{DOC_ID}#12"
+
+
+class _DiesAt(SentenceIndex):
+    """A remove that dies (as kill -9 would) just before one of its steps."""
+
+    def __init__(self, settings, step: str) -> None:
+        super().__init__(settings, embedder=None)
+        self.step = step
+
+    def __getattribute__(self, name):
+        if name == object.__getattribute__(self, "step"):
+            raise SystemExit(f"killed before {name}")
+        return object.__getattribute__(self, name)
+
+
+@pytest.mark.parametrize("step", ["write_version", "activate", "collect_garbage"])
+def test_a_remove_killed_at_any_step_leaves_one_whole_state(fresh_settings, tmp_path, step):
+    ingest([str(SEED), str(_cabinet(tmp_path))], settings=fresh_settings)
+    with pytest.raises(SystemExit):
+        remove(["c"], settings=fresh_settings, index=_DiesAt(fresh_settings, step))
+    bot = Assistant.load(fresh_settings)
+    held = {s.doc_id for s in bot.searcher.sentences.values()}
+    assert held == ({DOC_ID} if step == "collect_garbage" else {DOC_ID, "c"})
+    assert bot.ask(AMBASSADOR).citations[0].sentence_id == f"{DOC_ID}#12"
+
+    if "c" in held:  # the remove did not happen; doing it again completes
+        remove(["c"], settings=fresh_settings)
+    assert _ids(fresh_settings) == [DOC_ID]
+    assert len([name for name in _collections(fresh_settings) if "__v" in name]) <= 2  # the next change collects any leftover
+
+
+def test_data_dir_may_be_a_str_or_a_path(seed_settings):
+    for data_dir in (str(seed_settings.data_dir), Path(seed_settings.data_dir)):
+        bot = Assistant.load(seed_settings, data_dir=data_dir)
+        assert isinstance(bot.settings.data_dir, Path)
+        assert bot.retrieve(AMBASSADOR, k=1)[0].sentence_id == f"{DOC_ID}#12"
+
+
+def _cli(*args: str, cwd: Path, env: dict[str, str] | None = None, stdin: str | None = None) -> subprocess.CompletedProcess:
+    environment = {"HF_HUB_OFFLINE": "1", "PATH": "", "COLUMNS": "60", **(env or {})}
+    return subprocess.run([sys.executable, "-m", "assistant.cli", *args], capture_output=True, text=True, env=environment,
+                          cwd=cwd, timeout=120, input=stdin)
+
+
+def test_reading_commands_in_a_folder_without_an_index_say_how_to_build_one_and_create_nothing(tmp_path):
+    for command in (["ask", AMBASSADOR], ["chat"], ["documents"], ["remove", DOC_ID]):
+        out = _cli(*command, cwd=tmp_path, stdin="")
+        assert out.returncode == 1, command
+        error = out.stderr.strip()
+        assert "Traceback" not in error and len(error.splitlines()) == 1, error  # one line even at 60 columns
+        assert "no index in data/chroma" in error and "assistant ingest" in error, error
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_documents_remove_and_reset_from_the_command_line(fresh_settings, tmp_path):
+    ingest([str(SEED), str(_cabinet(tmp_path / "folder"))], settings=fresh_settings)
+    env = {"ASSISTANT_DATA_DIR": str(fresh_settings.data_dir)}
+
+    listed = json.loads(_cli("documents", "--json", cwd=ROOT, env=env).stdout)
+    assert [doc["doc_id"] for doc in listed["documents"]] == sorted(["c", DOC_ID])
+    assert listed["version"] == listed["documents"][0]["version"]
+    assert DOC_ID in _cli("documents", cwd=ROOT, env={**env, "COLUMNS": "200"}).stdout
+
+    unknown = _cli("remove", "nope", cwd=ROOT, env=env)
+    assert unknown.returncode == 1 and "'nope'" in unknown.stderr and "nothing was removed" in unknown.stderr
+    removed = _cli("remove", "c", cwd=ROOT, env=env)
+    assert removed.returncode == 0 and "Removed c (2 sentences)" in removed.stdout
+    assert _ids(fresh_settings) == [DOC_ID]
+
+    refused = _cli("reset", cwd=ROOT, env=env, stdin="")  # no terminal and no --yes
+    assert refused.returncode == 1 and "--yes" in refused.stderr and _ids(fresh_settings) == [DOC_ID]
+    emptied = _cli("reset", "--yes", cwd=ROOT, env=env)
+    assert emptied.returncode == 0 and _ids(fresh_settings) == []
+    assert "empty" in _cli("documents", cwd=ROOT, env=env).stdout
+
+
+def test_from_path_leaves_no_temporary_index_behind(tmp_path, monkeypatch):
+    import gc
+    import tempfile
+
+    from assistant import SourceNotFoundError
+
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))
+    with pytest.raises(SourceNotFoundError):
+        Assistant.from_path(str(SEED), str(tmp_path / "missing.txt"))
+    assert list(tmp_path.glob("assistant-*")) == []
+
+    bot = Assistant.from_path(str(SEED))
+    assert [p.parent for p in tmp_path.glob("assistant-*")] == [tmp_path]
+    assert bot.ask(AMBASSADOR).citations[0].sentence_id == f"{DOC_ID}#12"
+    del bot
+    gc.collect()
+    assert list(tmp_path.glob("assistant-*")) == []
