@@ -7,7 +7,7 @@ PIP := $(BIN)/pip install --disable-pip-version-check -q -c constraints.txt
 export HF_HUB_OFFLINE := 1
 export ANONYMIZED_TELEMETRY := False
 
-.PHONY: run test lint install install-dev ingest eval bench slack clean
+.PHONY: run test lint install install-dev ingest reset eval bench slack clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -20,6 +20,10 @@ install-dev: $(BIN)/python
 
 ingest: install
 	$(BIN)/assistant ingest
+
+# Empties the index only (keeps .venv and data/slack.sqlite3); see docs/operations-index.md.
+reset: install
+	$(BIN)/assistant reset --yes
 
 # Opens the terminal chat; without a terminal (CI, pipes) answers one sample question instead.
 run: ingest
@@ -43,5 +47,6 @@ eval: install
 bench: install-dev
 	$(BIN)/python -m benchmarks.perf
 
+# Everything: the virtualenv, the index and the Slack database. `make reset` empties just the index.
 clean:
 	rm -rf $(VENV) data .pytest_cache

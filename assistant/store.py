@@ -29,6 +29,7 @@ from assistant.errors import (
     EmbedderMismatchError,
     IndexAccessDeniedError,
     IndexNotFoundError,
+    IndexProblemError,
     IndexUnavailableError,
 )
 from assistant.settings import Settings
@@ -123,7 +124,7 @@ def _open_http_client(settings: Settings):
             # The client asks the server for its tenant on creation; a proxy's 401 arrives as a bare
             # Exception carrying the response body, so ask once more to learn the status code.
             if not _is_connection_error(exc):
-                _raise_if_refused(settings, _status_of(settings, headers))
+                _raise_for_status(settings, _status_of(settings, headers))
             raise
     _refuse_denied_responses(client, settings)
     return client
@@ -149,7 +150,10 @@ def _status_of(settings: Settings, headers: dict[str, str]) -> int | None:
         return None
 
 
-def _raise_if_refused(settings: Settings, status: int | None) -> None:
+def _raise_for_status(settings: Settings, status: int | None) -> None:
+    """Name the setting to fix on a 401/403; call a proxy's 502-504 (Chroma behind it is down) unavailable."""
+    if status in (502, 503, 504):
+        raise IndexUnavailableError(f"The article index at {settings.chroma_location} is unavailable right now (HTTP {status} from its proxy).")
     if status not in (401, 403):
         return
     if settings.chroma_token is None and not settings.chroma_headers:
@@ -160,7 +164,8 @@ def _raise_if_refused(settings: Settings, status: int | None) -> None:
 
 
 def _refuse_denied_responses(client, settings: Settings) -> None:
-    """Turn a later 401/403 (a token revoked while the bot runs) into IndexAccessDeniedError too.
+    """Turn a later 401/403 (a token revoked while the bot runs) into IndexAccessDeniedError too, and
+    a proxy's 502-504 into IndexUnavailableError.
 
     chromadb keeps its httpx session on the server API object; a response hook there sees the status
     before chromadb turns the response into a bare Exception. If a chromadb release moves it, the
@@ -171,7 +176,7 @@ def _refuse_denied_responses(client, settings: Settings) -> None:
         return
 
     def check(response) -> None:
-        _raise_if_refused(settings, response.status_code)
+        _raise_for_status(settings, response.status_code)
 
     session.event_hooks = {**session.event_hooks, "response": [*session.event_hooks.get("response", []), check]}
 
@@ -231,7 +236,7 @@ class SentenceIndex:
                 if collection not in self._readers:
                     self._readers[collection] = self.client.get_collection(collection, embedding_function=None)
                 yield self._readers[collection]
-        except IndexUnavailableError:
+        except IndexProblemError:  # unavailable, or the credentials refused: not a collected version
             raise
         except Exception as exc:
             if "does not exist" in str(exc) or type(exc).__name__ == "NotFoundError":
@@ -266,7 +271,7 @@ class SentenceIndex:
             try:
                 catalog = client.get_collection(self.settings.collection)
             except Exception as exc:  # chromadb raises NotFoundError or ValueError depending on version
-                if _is_connection_error(exc):
+                if isinstance(exc, IndexProblemError) or _is_connection_error(exc):
                     raise
                 return None
             return (catalog.metadata or {}).get(MANIFEST_KEY)
@@ -484,7 +489,7 @@ def _chain(exc: BaseException | None) -> Iterator[BaseException]:
 def _translate_connection_errors(settings: Settings) -> Iterator[None]:
     try:
         yield
-    except (IndexUnavailableError, IndexAccessDeniedError):
+    except IndexProblemError:
         raise
     except Exception as exc:
         if settings.chroma_url and _is_connection_error(exc):
@@ -492,5 +497,5 @@ def _translate_connection_errors(settings: Settings) -> Iterator[None]:
                 f"The article index at {settings.chroma_location} is unavailable right now ({type(exc).__name__})."
             ) from exc
         if settings.chroma_url and type(exc).__name__ in ("AuthorizationError", "ChromaAuthError"):  # Chroma's own auth
-            _raise_if_refused(settings, 403 if type(exc).__name__ == "ChromaAuthError" else 401)
+            _raise_for_status(settings, 403 if type(exc).__name__ == "ChromaAuthError" else 401)
         raise

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from assistant import Assistant, IndexNotFoundError, UnknownDocumentError
+from assistant import Assistant, IndexNotFoundError, SourceNotFoundError, UnknownDocumentError
 from assistant.store import SentenceIndex, open_chroma_client
 from ingest import documents, ingest, remove, reset
 from tests.conftest import DOC_ID, ROOT, SEED
@@ -192,8 +192,6 @@ def test_from_path_leaves_no_temporary_index_behind(tmp_path, monkeypatch):
     import gc
     import tempfile
 
-    from assistant import SourceNotFoundError
-
     monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))
     with pytest.raises(SourceNotFoundError):
         Assistant.from_path(str(SEED), str(tmp_path / "missing.txt"))
@@ -205,3 +203,19 @@ def test_from_path_leaves_no_temporary_index_behind(tmp_path, monkeypatch):
     del bot
     gc.collect()
     assert list(tmp_path.glob("assistant-*")) == []
+
+
+def test_an_eval_that_fails_leaves_no_temporary_index_behind(tmp_path, monkeypatch):
+    """(A whole eval run takes a minute and a half; `assistant eval` with TMPDIR set to an empty folder
+    left it empty when this was written.)"""
+    import tempfile
+
+    from evals.dataset import load_suite
+    from evals.runner import run
+
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))
+    seed = load_suite()[0]
+    broken = seed.__class__(seed.doc_id, tmp_path / "missing.txt", seed.language, seed.cases)
+    with pytest.raises(SourceNotFoundError, match="missing.txt"):
+        run(articles=[broken, seed])
+    assert list(tmp_path.iterdir()) == []
