@@ -110,6 +110,17 @@ def _open_http_client(settings: Settings):
     url = urlparse(settings.chroma_url)
     if url.scheme not in ("http", "https") or not url.hostname:
         raise ConfigurationError(f"ASSISTANT_CHROMA_URL must look like http://host:port or https://host, got {settings.chroma_location!r}.")
+    # chromadb's HttpClient takes a host and a port only; anything else in the URL would be dropped
+    # without a word, so say so instead of connecting without the credential or to the wrong place.
+    if url.username or url.password:
+        raise ConfigurationError(
+            "ASSISTANT_CHROMA_URL must not carry a user name or password (they would not be sent); "
+            "put the credential in ASSISTANT_CHROMA_TOKEN or ASSISTANT_CHROMA_HEADERS."
+        )
+    if url.path not in ("", "/") or url.query:
+        raise ConfigurationError(
+            f"ASSISTANT_CHROMA_URL cannot have a path ({settings.chroma_location}): serve Chroma at the root of its own host name or port."
+        )
     headers = _request_headers(settings)
     with _translate_connection_errors(settings):
         try:

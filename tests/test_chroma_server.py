@@ -226,3 +226,12 @@ def test_an_https_url_through_a_tls_terminating_proxy(chroma_server, fresh_setti
         assert Assistant.load(settings).retrieve("Siapa Duta Besar AS untuk Indonesia?", k=1)[0].sentence_id == f"{DOC_ID}#12"
     finally:
         guard.close()
+
+
+@pytest.mark.parametrize("url", ["https://bot:hunter2-password@index.example.org", "https://index.example.org/chroma"])
+def test_a_url_part_chroma_would_drop_is_refused_without_echoing_a_password(fresh_settings, url):
+    from assistant import Assistant, ConfigurationError
+
+    with pytest.raises(ConfigurationError, match="ASSISTANT_CHROMA_URL") as refused:
+        Assistant.load(fresh_settings.with_overrides(chroma_url=url))
+    assert "hunter2" not in str(refused.value)
