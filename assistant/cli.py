@@ -48,6 +48,7 @@ def _parser() -> argparse.ArgumentParser:
 
     ingest = commands.add_parser("ingest", help="read articles into the index (default: seeds/)")
     ingest.add_argument("sources", nargs="*", help="files, folders or http(s) URLs")
+    ingest.add_argument("--replace", metavar="DOC_ID", help="put the one source given in the place of this document (an updated article at a new path or URL)")
     ingest.set_defaults(handler=_ingest)
 
     listing = commands.add_parser("documents", help="list the documents in the index")
@@ -124,7 +125,7 @@ def _ingest(args) -> int:
     console = _console()
     sources = args.sources or DEFAULT_SOURCES
     with RichProgress(console) as progress:
-        report = ingest(sources, settings=_settings(), progress=progress)
+        report = ingest(sources, settings=_settings(), progress=progress, replace=args.replace)
     from rich.table import Table
 
     table = Table(title=f"Ingested in {report.seconds:.2f}s", title_justify="left")
@@ -229,9 +230,16 @@ def _eval(args) -> int:
 
 
 def _slack(args) -> int:
+    from assistant.errors import IndexNotFoundError
     from assistant.slack.app import run
+    from ingest.lifecycle import documents
 
-    return run(_settings(), http=args.http, host=args.host, port=args.port)
+    settings = _settings()
+    # Checked before the bot opens its database under the data directory, so a bot started in the
+    # wrong folder says so and leaves no data/ behind.
+    if not documents(settings=settings):
+        raise IndexNotFoundError(f"No article has been ingested into {settings.chroma_location} yet. Run: assistant ingest")
+    return run(settings, http=args.http, host=args.host, port=args.port)
 
 
 def _feedback_export(args) -> int:

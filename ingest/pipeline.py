@@ -17,7 +17,7 @@ from datetime import datetime, timezone
 
 from assistant import __version__
 from assistant.embeddings import make_embedder
-from assistant.errors import IngestError
+from assistant.errors import IngestError, UnknownDocumentError
 from assistant.lexicon import Lexicon, default_lexicon
 from assistant.query import detect_language
 from assistant.spans import places
@@ -58,11 +58,25 @@ class Progress:
     def advance(self, count: int) -> None: ...
 
 
-def ingest(sources: list[str] | None = None, *, settings: Settings, progress: Progress | None = None, index: SentenceIndex | None = None) -> IngestReport:
-    """Read `sources` (files, folders, URLs) and bring the index up to date with them."""
+def ingest(
+    sources: list[str] | None = None,
+    *,
+    settings: Settings,
+    progress: Progress | None = None,
+    index: SentenceIndex | None = None,
+    replace: str | None = None,
+) -> IngestReport:
+    """Read `sources` (files, folders, URLs) and bring the index up to date with them.
+
+    `replace`: the id of a document the one source given takes the place of, in one switch (an
+    updated article saved under another path or URL); without it a different source never
+    replaces a document, it gets an id of its own.
+    """
     started = time.perf_counter()
     progress = progress or Progress()
     articles = _read_all(sources or DEFAULT_SOURCES, progress)
+    if replace is not None and len(articles) != 1:
+        raise IngestError(f"Replacing {replace!r} takes exactly one article; {len(articles)} were given.")
     index = index or SentenceIndex(settings, make_embedder(settings.embedding, num_threads=settings.embedding_threads))
     index.open_for_writing()
 
@@ -71,7 +85,7 @@ def ingest(sources: list[str] | None = None, *, settings: Settings, progress: Pr
         check_embedder(current, index.embedder.model_id)
     else:
         current = index.new_manifest()
-    articles = _with_unique_ids(articles, current["documents"])
+    articles = _with_unique_ids(articles, current["documents"], replace, settings)
     previous = current["collection"]
     documents = dict(current["documents"])
     lexicon = default_lexicon()
@@ -134,13 +148,23 @@ def _read_all(sources: list[str], progress: Progress) -> list[Article]:
     return list(articles.values())
 
 
-def _with_unique_ids(articles: list[Article], documents: dict[str, dict]) -> list[Article]:
+def _with_unique_ids(articles: list[Article], documents: dict[str, dict], replace: str | None, settings: Settings) -> list[Article]:
     """Give each article its document id: the id its source already has in the index, else its
     readable name (`c` for folder/c.txt), else - when another source holds that name - the name plus
     six hex digits of its source's hash (`c-1a2b3c` for other/c.txt). So re-ingesting a source
-    replaces it, and a different source is never silently put in its place."""
+    replaces it, and a different source is never silently put in its place; `replace` (one article)
+    hands that article an existing document's id on purpose."""
     # Entries written before source keys were recorded count as their id's owner (as they always did).
     owners = {doc_id: entry.get("source_key") for doc_id, entry in documents.items()}
+    if replace is not None:
+        key = source_key(articles[0].source)
+        if replace not in documents:
+            holds = ", ".join(sorted(documents)) or "no documents"
+            raise UnknownDocumentError(f"The index at {settings.chroma_location} has no document {replace!r} to replace; nothing was changed. It holds: {holds}.")
+        other = next((doc_id for doc_id, owner in owners.items() if owner == key and doc_id != replace), None)
+        if other is not None:
+            raise IngestError(f"{articles[0].source} is already in the index as {other!r}; remove that first (assistant remove {other}).")
+        owners[replace] = key
     named = []
     for article in articles:
         key = source_key(article.source)

@@ -157,7 +157,7 @@ def _cli(*args: str, cwd: Path, env: dict[str, str] | None = None, stdin: str | 
 
 
 def test_reading_commands_in_a_folder_without_an_index_say_how_to_build_one_and_create_nothing(tmp_path):
-    for command in (["ask", AMBASSADOR], ["chat"], ["documents"], ["remove", DOC_ID]):
+    for command in (["ask", AMBASSADOR], ["chat"], ["documents"], ["remove", DOC_ID], ["slack"], ["slack", "--http"]):
         out = _cli(*command, cwd=tmp_path, stdin="")
         assert out.returncode == 1, command
         error = out.stderr.strip()
@@ -219,3 +219,19 @@ def test_an_eval_that_fails_leaves_no_temporary_index_behind(tmp_path, monkeypat
     with pytest.raises(SourceNotFoundError, match="missing.txt"):
         run(articles=[broken, seed])
     assert list(tmp_path.iterdir()) == []
+
+
+def test_an_updated_article_at_a_new_path_replaces_the_old_one_only_when_asked(fresh_settings, tmp_path, seed_text):
+    ingest([str(SEED)], settings=fresh_settings)
+    updated = _article(tmp_path / "download" / f"{DOC_ID}.txt", seed_text.replace("12 perusahaan", "15 perusahaan"))
+    with pytest.raises(UnknownDocumentError, match="'nope'.*nothing was changed"):
+        ingest([str(updated)], settings=fresh_settings, replace="nope")
+    assert _ids(fresh_settings) == [DOC_ID]
+
+    report = ingest([str(updated)], settings=fresh_settings, replace=DOC_ID)
+    assert report.documents[0].doc_id == DOC_ID and report.documents[0].written == 2  # one switch, two sentences re-embedded
+    [info] = documents(settings=fresh_settings)
+    assert info.doc_id == DOC_ID and info.source == str(updated)
+    answer = Assistant.load(fresh_settings).ask("Berapa perusahaan AS yang tertarik pada smart city?")
+    assert "15 perusahaan" in answer.citations[0].text
+    assert ingest([str(updated)], settings=fresh_settings).documents[0].doc_id == DOC_ID  # it owns the id now

@@ -26,6 +26,7 @@ def _record_counts(settings) -> dict[str, int]:
 
 
 def _changed_article(tmp_path, seed_text, companies: int):
+    """The article at one path (one source, so one document), with the number of companies changed."""
     path = tmp_path / f"{DOC_ID}.txt"
     path.write_text(seed_text.replace("12 perusahaan", f"{companies} perusahaan"), encoding="utf-8")
     return path
@@ -42,7 +43,7 @@ def test_reingesting_ten_times_leaves_the_same_entries(fresh_settings):
 
 
 def test_versions_are_switched_and_old_ones_collected(fresh_settings, tmp_path, seed_text):
-    ingest([str(SEED)], settings=fresh_settings)
+    ingest([str(_changed_article(tmp_path, seed_text, 12))], settings=fresh_settings)  # the seed as it is, at the path the changes go to
     for companies in (15, 16, 17, 18):
         report = ingest([str(_changed_article(tmp_path, seed_text, companies))], settings=fresh_settings)
         assert report.switched and report.documents[0].written == 2  # only the two changed sentences re-embedded
@@ -54,7 +55,7 @@ def test_versions_are_switched_and_old_ones_collected(fresh_settings, tmp_path, 
 
 
 def test_answers_during_a_switch_come_wholly_from_one_version(fresh_settings, tmp_path, seed_text):
-    ingest([str(SEED)], settings=fresh_settings)
+    ingest([str(_changed_article(tmp_path, seed_text, 12))], settings=fresh_settings)
     bot = Assistant.load(fresh_settings)
     bot.searcher.refresh_seconds = 0.0  # check for a new version before every question
     versions = {
@@ -87,7 +88,7 @@ def test_answers_during_a_switch_come_wholly_from_one_version(fresh_settings, tm
 
 @pytest.mark.parametrize("kill_after", [0.4, 1.0, 1.6, 2.2])
 def test_kill_9_during_ingest_leaves_the_previous_version_answering(fresh_settings, tmp_path, seed_text, kill_after):
-    ingest([str(SEED)], settings=fresh_settings)
+    ingest([str(_changed_article(tmp_path, seed_text, 12))], settings=fresh_settings)
     changed = _changed_article(tmp_path, seed_text, 15)
     env = {**os.environ, "ASSISTANT_DATA_DIR": str(fresh_settings.data_dir), "HF_HUB_OFFLINE": "1"}
     process = subprocess.Popen([sys.executable, "-m", "assistant.cli", "ingest", str(changed)], env=env, cwd=ROOT,

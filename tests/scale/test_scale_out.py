@@ -143,7 +143,7 @@ def test_ingest_while_answering_gives_wholly_old_or_wholly_new_replies(sqlite_bo
     try:
         time.sleep(0.5)
         env = clean_env(ASSISTANT_CHROMA_URL=chroma_server.url, ASSISTANT_COLLECTION="scale_sqlite", ASSISTANT_DATA_DIR=str(tmp_path / "data"))
-        ingested = subprocess.run([sys.executable, "-m", "assistant.cli", "ingest", str(changed)], env=env, cwd=tmp_path, capture_output=True, text=True, timeout=120)
+        ingested = subprocess.run([sys.executable, "-m", "assistant.cli", "ingest", "--replace", DOC_ID, str(changed)], env=env, cwd=tmp_path, capture_output=True, text=True, timeout=120)
         assert ingested.returncode == 0, ingested.stderr
         time.sleep(2.5)  # bots look for a new version at most once a second, between questions
     finally:
