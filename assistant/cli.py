@@ -230,16 +230,9 @@ def _eval(args) -> int:
 
 
 def _slack(args) -> int:
-    from assistant.errors import IndexNotFoundError
     from assistant.slack.app import run
-    from ingest.lifecycle import documents
 
-    settings = _settings()
-    # Checked before the bot opens its database under the data directory, so a bot started in the
-    # wrong folder says so and leaves no data/ behind.
-    if not documents(settings=settings):
-        raise IndexNotFoundError(f"No article has been ingested into {settings.chroma_location} yet. Run: assistant ingest")
-    return run(settings, http=args.http, host=args.host, port=args.port)
+    return run(_settings(), http=args.http, host=args.host, port=args.port)
 
 
 def _feedback_export(args) -> int:

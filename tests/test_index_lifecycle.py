@@ -157,7 +157,7 @@ def _cli(*args: str, cwd: Path, env: dict[str, str] | None = None, stdin: str | 
 
 
 def test_reading_commands_in_a_folder_without_an_index_say_how_to_build_one_and_create_nothing(tmp_path):
-    for command in (["ask", AMBASSADOR], ["chat"], ["documents"], ["remove", DOC_ID], ["slack"], ["slack", "--http"]):
+    for command in (["ask", AMBASSADOR], ["chat"], ["documents"], ["remove", DOC_ID]):
         out = _cli(*command, cwd=tmp_path, stdin="")
         assert out.returncode == 1, command
         error = out.stderr.strip()
