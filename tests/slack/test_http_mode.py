@@ -109,7 +109,8 @@ def test_direct_message_is_answered(http_bot, fake_slack, channel, user):
 
 
 def test_slash_command_answers_ephemerally_and_echoes_the_question(http_bot, fake_slack, channel, user):
-    fields = slash_command("Berapa perusahaan AS yang tertarik?", user=user, channel=channel, response_url=fake_slack.response_url(channel), trigger_id=f"trig-{channel}")
+    question = "Berapa perusahaan AS yang tertarik?"
+    fields = slash_command(question, user=user, channel=channel, response_url=fake_slack.response_url(channel), trigger_id=f"trig-{channel}")
     status, body = http_bot.events.command(fields)
     assert status == 200 and body == b""
     [response] = wait_until(lambda: fake_slack.responses(channel), what="the /ask response")
@@ -117,6 +118,15 @@ def test_slash_command_answers_ephemerally_and_echoes_the_question(http_bot, fak
     assert "12 perusahaan" in response["text"]
     assert contexts(response)[0] == "*Anda bertanya:* Berapa perusahaan AS yang tertarik?"
     assert fake_slack.posts(channel) == []
+
+
+def test_a_slash_command_with_the_word_payload_is_answered(http_bot, fake_slack, channel, user):
+    """bolt alone reads any form containing "payload" as a button click and drops the question."""
+    question = "Berapa perusahaan AS yang tertarik? (payload)"
+    fields = slash_command(question, user=user, channel=channel, response_url=fake_slack.response_url(channel), trigger_id=f"trig-{channel}")
+    assert http_bot.events.command(fields)[0] == 200
+    [response] = wait_until(lambda: fake_slack.responses(channel), what="the /ask response")
+    assert "12 perusahaan" in response["text"]
 
 
 def test_slack_markup_is_reduced_to_plain_text_before_asking(http_bot, fake_slack, channel, user):

@@ -73,7 +73,7 @@ def registered(tmp_path_factory) -> list[tuple[str, object]]:
     try:
         settings = Settings(_env_file=None, data_dir=tmp_path_factory.mktemp("manifest"))
         slack = SlackSettings(slack_bot_token=BOT_TOKEN, slack_signing_secret=SIGNING_SECRET, slack_api_url=api.api_url, _env_file=None)
-        app, responder = slack_app.build_app(settings, slack, ask=lambda question, history: None, http=True)
+        app, responder = slack_app.build_app(settings, slack, ask=lambda question, history: None)
         responder.close()
     finally:
         patch.undo()

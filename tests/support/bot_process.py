@@ -124,7 +124,7 @@ def serve_in_process(data_dir: Path, api: FakeSlackAPI, ask, delivery=None, **sl
 
     settings = Settings(_env_file=None, data_dir=data_dir)
     slack = SlackSettings(slack_bot_token=BOT_TOKEN, slack_signing_secret=SIGNING_SECRET, slack_api_url=api.api_url, _env_file=None, **slack_settings)
-    app, responder = build_app(settings, slack, ask=ask, http=True, **({"delivery": delivery} if delivery else {}))
+    app, responder = build_app(settings, slack, ask=ask, **({"delivery": delivery} if delivery else {}))
     server = make_http_server(app, "127.0.0.1", 0, SIGNING_SECRET)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()

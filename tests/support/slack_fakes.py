@@ -143,7 +143,11 @@ class FakeSlackAPI:
         return [call.params for call in self.calls_to("response_url", name=name)]
 
     def wait_for_posts(self, channel: str, thread_ts: str | None = None, count: int = 1, timeout: float = 15.0) -> list[dict]:
-        return wait_until(lambda: len(self.posts(channel, thread_ts)) >= count and self.posts(channel, thread_ts), timeout, what=f"{count} post(s) in {channel}/{thread_ts}")
+        def posted() -> list[dict]:
+            found = self.posts(channel, thread_ts)
+            return found if len(found) >= count else []
+
+        return wait_until(posted, timeout, what=f"{count} post(s) in {channel}/{thread_ts}")
 
     def wait_quiet(self, seconds: float = 0.3, timeout: float = 10.0) -> None:
         """Wait until no Web API call has arrived for `seconds`."""
@@ -344,7 +348,9 @@ class SignedEventsClient:
         base = f"v0:{timestamp}:".encode() + body
         return "v0=" + hmac.new(self.signing_secret.encode(), base, hashlib.sha256).hexdigest()
 
-    def post(self, body: bytes, content_type: str, *, headers: dict | None = None, timestamp: int | None = None, signature: str | None = None) -> tuple[int, bytes]:
+    def post(
+        self, body: bytes, content_type: str, *, headers: dict | None = None, timestamp: int | str | None = None, signature: str | None = None
+    ) -> tuple[int, bytes]:
         stamp = str(int(time.time()) if timestamp is None else timestamp)
         request_headers = {
             "Content-Type": content_type,
