@@ -1,7 +1,7 @@
 """The Slack bot: answers about the article in threads, quoting its sentences, exactly once.
 
     app.py        start-up: settings, the Assistant (loaded once), bolt App, Socket Mode or HTTP server
-    inbound.py    every HTTP request checked before bolt reads it: size, signature, shape (4xx, one log line)
+    inbound.py    every request checked before bolt reads it: size, signature, shape (4xx or dropped, one log line)
     handlers.py   bolt listeners: mention, message, assistant side panel, /ask, feedback buttons
     responder.py  the one path every question takes: claim, rate limit, thread history, ask, post
     blocks.py     Slack text out: Block Kit for answers and notices (size limits, escaping, safe links)

@@ -39,7 +39,7 @@ from assistant.settings import Settings
 from assistant.slack.delivery import DEFAULT_BUDGET, RetryBudget, ThreadPoster
 from assistant.slack.feedback import FeedbackStore
 from assistant.slack.handlers import register
-from assistant.slack.inbound import MAX_BODY_BYTES, Rejection, check_payload, check_signature, for_bolt
+from assistant.slack.inbound import MAX_BODY_BYTES, Rejection, check_payload, check_signature, for_bolt, payload_problem
 from assistant.slack.responder import Ask, Responder
 from assistant.slack.settings import SlackSettings
 from assistant.slack.state import RateLimit, SeenEvents, open_shared_state, state_path
@@ -217,8 +217,21 @@ def serve_http(app: App, host: str, port: int, signing_secret: str) -> None:
 
 def serve_socket_mode(app: App, app_token: str) -> None:
     from slack_bolt.adapter.socket_mode import SocketModeHandler
+    from slack_sdk.socket_mode.response import SocketModeResponse
 
-    handler = SocketModeHandler(app, app_token)
+    class CheckedSocketModeHandler(SocketModeHandler):
+        """Envelopes get the HTTP door's shape check (`inbound.payload_problem`): a malformed one
+        is acknowledged, so Slack does not send it again, and dropped with one log line."""
+
+        def handle(self, client, req) -> None:
+            problem = payload_problem(req.payload)
+            if problem is None:
+                super().handle(client, req)
+                return
+            logger.warning("Ignored a Socket Mode %s envelope: malformed payload: %s", req.type, problem)
+            client.send_socket_mode_response(SocketModeResponse(envelope_id=req.envelope_id))
+
+    handler = CheckedSocketModeHandler(app, app_token)
     stop = threading.Event()
     _on_sigterm(stop.set)
     try:

@@ -107,8 +107,8 @@ def register(app: App, responder: Responder, feedback: FeedbackStore, bot: BotId
 def ask_in_thread(responder: Responder, event: dict, bot: BotIdentity, *, only_if_taking_part: bool = False, status=None) -> None:
     channel, ts, thread_ts, user, text = (event.get(field) for field in ("channel", "ts", "thread_ts", "user", "text"))
     # Slack always sends these four with a person's message; without them there is no question,
-    # nothing to claim it by and nowhere to reply. (The HTTP server has already refused a payload
-    # whose fields have the wrong types, see `inbound`; Socket Mode payloads get this check only.)
+    # nothing to claim it by and nowhere to reply. (A payload whose fields have the wrong types never
+    # gets this far, over HTTP or Socket Mode: see `inbound`.)
     if not (isinstance(channel, str) and channel and isinstance(ts, str) and ts and isinstance(user, str) and user and isinstance(text, str)) or not (
         thread_ts is None or isinstance(thread_ts, str)
     ):

@@ -1,9 +1,10 @@
-"""Every HTTP request from "Slack" checked before bolt reads it: size, signature, shape.
+"""Every HTTP request from "Slack" checked before bolt reads it: size, signature, shape (and every
+Socket Mode envelope: shape).
 
 bolt parses a body before it verifies its signature, and assumes Slack's shapes throughout: a
 non-numeric timestamp, a JSON array, `"event": null` or a number where it expects an object raise
 deep inside it and become a 500 with a traceback. The HTTP server (`app.make_http_server`) asks
-`check_request` first and answers with one log line instead:
+`check_signature` and `check_payload` first and answers with one log line instead:
 
     body over MAX_BODY_BYTES                                  413
     X-Slack-Request-Timestamp missing or not a number,
@@ -11,6 +12,10 @@ deep inside it and become a 500 with a traceback. The HTTP server (`app.make_htt
     not UTF-8, not JSON, not a JSON object, a field Slack
     documents with another type (see ENVELOPE), an
     `event_callback` without an event                         400
+
+Socket Mode envelopes come over Slack's own authenticated connection, so only their payload's shape
+is checked (`payload_problem`); a malformed one is acknowledged and dropped with one log line
+(`app.serve_socket_mode`), so Slack does not send it again.
 
 Fields that are missing but are needed to answer (an event without a channel) are the listeners'
 business: they ignore such an event with one log line (`handlers`). A form body is handed to bolt in
@@ -68,12 +73,19 @@ def check_payload(body: bytes, content_type: str) -> Rejection | None:
         return Rejection(400, f"the body is not valid JSON ({exc})")
     except RecursionError:
         return Rejection(400, "the body is JSON nested too deeply")
+    problem = payload_problem(payload)
+    return None if problem is None else Rejection(400, f"malformed payload: {problem}")
+
+
+def payload_problem(payload: Any) -> str | None:
+    """What is wrong with a parsed payload (HTTP body, or a Socket Mode envelope's payload) for bolt
+    to read it, in words; None when nothing is."""
     problem = misfit(payload, ENVELOPE, "payload")
     if problem is None and payload.get("type") == "event_callback" and not isinstance(payload.get("event"), dict):
         problem = "an event_callback without an event"
     if problem is None and payload.get("actions") == []:  # bolt reads the first action of a click
         problem = "an empty list of actions"
-    return None if problem is None else Rejection(400, f"malformed payload: {problem}")
+    return problem
 
 
 def for_bolt(body: bytes, content_type: str) -> bytes:

@@ -117,3 +117,19 @@ def test_fifty_envelopes_at_once_are_all_acked_and_answered_once(socket_bot, fak
     fake_slack.settle(lambda event: fake_socket.wait_acked(fake_socket.send("events_api", event_envelope(event, "EvBurstSentinel"))), channel)
     assert sorted(reply["thread_ts"] for reply in fake_slack.posts(channel)) == sorted(message["ts"] for message in asked)
     print(f"\nSocket Mode, 50 questions x 2 envelopes: all acked in {acked:.2f}s, 50 replies in {answered:.2f}s")
+
+
+def test_malformed_envelopes_are_acked_and_dropped_with_one_log_line(socket_bot, fake_socket, fake_slack, deliver, channel, user):
+    asked = fake_slack.user_message(channel, user, f"<@{BOT_USER}> Siapa Duta Besar AS?")
+    envelope = event_envelope(mention(asked), "EvSockBroken")
+    log_before = len(socket_bot.log())
+    broken = [{**envelope, "event": None}, {**envelope, "event": {**envelope["event"], "ts": 1732000000}}, {**envelope, "authorizations": "T0001"}]
+    for payload in broken:
+        fake_socket.wait_acked(fake_socket.send("events_api", payload))
+    fake_socket.wait_acked(fake_socket.send("interactive", {"type": "block_actions", "actions": []}))
+
+    fake_slack.settle(deliver, channel)
+    assert fake_slack.posts(channel) == [] and fake_slack.responses(channel) == []
+    log = socket_bot.log()[log_before:]
+    assert "Traceback" not in log and " ERROR " not in log
+    assert log.count("Ignored a Socket Mode") == 4
