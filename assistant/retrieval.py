@@ -24,7 +24,7 @@ from assistant.types import Hit, Turn
 
 RETRIEVAL_MODES = ("dense", "hybrid")
 
-# Fusion weights relative to the dense cosine (README, "Retrieval"). BM25 is max-normalised per question
+# Fusion weights relative to the dense cosine (docs/design.md, "Retrieval"). BM25 is max-normalised per question
 # and per document, so it reorders sentences whose cosines are close (names, numbers, the article's
 # own terms) but cannot outweigh a clear dense winner, and one article's words never rescale another's.
 # The answer-type prior nudges sentences that hold what the question asks for (a date for "when").

@@ -161,7 +161,7 @@ MIN_ANSWERED = 0.90
 def fit_model(results: Sequence[CaseResult], fitted_on: dict | None = None) -> AnswerabilityModel:
     """Fit the answerability model on these cases, then choose its threshold: the one that refuses the
     most unanswerable questions while still answering ≥ 90 % of the answerable ones (on these cases).
-    The signals separate near misses from answerable questions only partly (README, "Quality"), so
+    The signals separate near misses from answerable questions only partly (docs/quality.md), so
     the threshold decides which error to make; answering with a cited, quoted sentence is the one a
     reader can check, a refusal of an answerable question is not."""
     rows, labels = training_rows(results)

@@ -74,7 +74,7 @@ class SlackSettings(BaseSettings):
         hint = "" if http else " Or run `assistant slack --http` to receive events over HTTP instead."
         raise ConfigurationError(
             f"{' and '.join(missing)} {'is' if len(missing) == 1 else 'are'} not set; {mode} needs "
-            f"{'it' if len(missing) == 1 else 'them'}. See the README's \"Slack bot\" section.{hint}"
+            f"{'it' if len(missing) == 1 else 'them'}. See docs/slack.md.{hint}"
         )
 
     def secret(self, name: str) -> str:
