@@ -182,7 +182,7 @@ def _reset(args) -> int:
             _print_error("assistant reset deletes every document in the index; add --yes to confirm without a terminal.")
             return 1
         what = f"all {len(held)} document{'s' if len(held) != 1 else ''}" if held else "the (already empty) index"
-        if console.input(f"Delete {what} from {_escape(settings.chroma_location)}? [y/N] ").strip().lower() not in ("y", "yes"):
+        if console.input(f"Delete {what} from {_escape(settings.chroma_location)}? {_escape('[y/N]')} ").strip().lower() not in ("y", "yes"):
             console.print("Nothing was deleted.")
             return 1
     report = reset(settings=settings)

@@ -235,3 +235,23 @@ def test_an_updated_article_at_a_new_path_replaces_the_old_one_only_when_asked(f
     answer = Assistant.load(fresh_settings).ask("Berapa perusahaan AS yang tertarik pada smart city?")
     assert "15 perusahaan" in answer.citations[0].text
     assert ingest([str(updated)], settings=fresh_settings).documents[0].doc_id == DOC_ID  # it owns the id now
+
+
+def test_reset_at_a_terminal_asks_first(fresh_settings):
+    import os
+    import pty
+
+    ingest([str(SEED)], settings=fresh_settings)
+    env = {"HF_HUB_OFFLINE": "1", "PATH": "", "ASSISTANT_DATA_DIR": str(fresh_settings.data_dir)}
+    for reply, code, left in (("n", 1, [DOC_ID]), ("y", 0, [])):
+        terminal, keyboard = pty.openpty()  # stdin is a terminal, as when a person runs it
+        try:
+            os.write(terminal, f"{reply}\n".encode())
+            out = subprocess.run([sys.executable, "-m", "assistant.cli", "reset"], stdin=keyboard, capture_output=True, text=True,
+                                 env=env, cwd=ROOT, timeout=120)
+        finally:
+            os.close(terminal)
+            os.close(keyboard)
+        assert out.returncode == code, out.stderr
+        assert f"Delete all 1 document from {fresh_settings.data_dir / 'chroma'}? [y/N]" in " ".join(out.stdout.split())
+        assert _ids(fresh_settings) == left
