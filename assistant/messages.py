@@ -18,12 +18,16 @@ MESSAGES: dict[str, dict[str, str]] = {
         "id": "Silakan ajukan pertanyaan tentang artikel. / Please ask a question about the article.",
     },
     "too_long": {
-        "en": "That question is too long (over 2,000 characters). Please ask it more briefly. / Pertanyaan itu terlalu panjang (lebih dari 2.000 karakter). Silakan ajukan dengan lebih singkat.",
-        "id": "Pertanyaan itu terlalu panjang (lebih dari 2.000 karakter). Silakan ajukan dengan lebih singkat. / That question is too long (over 2,000 characters). Please ask it more briefly.",
+        "en": "That question is too long (over 2,000 characters). Please ask it more briefly. / "
+        "Pertanyaan itu terlalu panjang (lebih dari 2.000 karakter). Silakan ajukan dengan lebih singkat.",
+        "id": "Pertanyaan itu terlalu panjang (lebih dari 2.000 karakter). Silakan ajukan dengan lebih singkat. / "
+        "That question is too long (over 2,000 characters). Please ask it more briefly.",
     },
     "no_words": {
-        "en": "I could not find a question in that. Please ask about the article in words. / Saya tidak menemukan pertanyaan di situ. Silakan bertanya tentang artikel dengan kata-kata.",
-        "id": "Saya tidak menemukan pertanyaan di situ. Silakan bertanya tentang artikel dengan kata-kata. / I could not find a question in that. Please ask about the article in words.",
+        "en": "I could not find a question in that. Please ask about the article in words. / "
+        "Saya tidak menemukan pertanyaan di situ. Silakan bertanya tentang artikel dengan kata-kata.",
+        "id": "Saya tidak menemukan pertanyaan di situ. Silakan bertanya tentang artikel dengan kata-kata. / "
+        "I could not find a question in that. Please ask about the article in words.",
     },
     "instruction": {
         "en": "I can only answer questions about the article, from what the article says.",

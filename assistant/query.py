@@ -77,7 +77,8 @@ class Query:
         asked = without_article_reference(text, lexicon)
         follow_up = bool(_previous_questions(history)) and is_follow_up(asked, lexicon)
         retrieval_text = contextualise(asked, history, lexicon) if follow_up else asked
-        named = tuple(word.lower() for run in _CAPITALISED_RUN.findall(_without_first_word(asked, lexicon)) for word in run.split() if not lexicon.is_title_word(word))
+        capitalised = _CAPITALISED_RUN.findall(_without_first_word(asked, lexicon))
+        named = tuple(word.lower() for run in capitalised for word in run.split() if not lexicon.is_title_word(word))
         focus = tuple(word for word in question_focus(asked.lower(), lexicon) if word not in named)[:2]
         kind = kinds[0]
         focus_unit = next((lexicon.focus_units[word] for word in focus if word in lexicon.focus_units), None)

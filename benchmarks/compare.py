@@ -418,7 +418,8 @@ def main(argv: list[str] | None = None) -> int:
         f"{tutorial['ingest_repeat_s']:.2f} s",
         ratio(project["ingest_repeat_s"], tutorial["ingest_repeat_s"]),
     )
-    table.add_row("  (imports before ingest, not in the rows above)", f"{project['imports_s']:.2f} s", f"{tutorial['imports_s']:.2f} s", ratio(project["imports_s"], tutorial["imports_s"]))
+    imports = (f"{project['imports_s']:.2f} s", f"{tutorial['imports_s']:.2f} s", ratio(project["imports_s"], tutorial["imports_s"]))
+    table.add_row("  (imports before ingest, not in the rows above)", *imports)
     table.add_row("  (units indexed)", f"{project['units']} sentences", f"{tutorial['units']} chunks", "", end_section=True)
     table.add_row("hit@1, answerable single-turn + follow-up", frac(p["hit1"]), frac(t["hit1"]), ratio(rate(p["hit1"]), rate(t["hit1"])))
     table.add_row("  hit@1, single-turn", frac(p["hit1_single"]), frac(t["hit1_single"]), ratio(rate(p["hit1_single"]), rate(t["hit1_single"])))

@@ -82,10 +82,12 @@ def main() -> int:
         server.script(Reply(hang=True))
         env = {**os.environ, "ASSISTANT_DATA_DIR": str(data_dir), "ASSISTANT_LLM": f"openai:{MODEL}", "ASSISTANT_LLM_TIMEOUT": f"{args.timeout:g}"}
         started = time.monotonic()
-        result = subprocess.run([sys.executable, "-m", "assistant.cli", "ask", "--json", QUESTION], env=env, capture_output=True, text=True, timeout=args.timeout * 3 + 120)
+        command = [sys.executable, "-m", "assistant.cli", "ask", "--json", QUESTION]
+        result = subprocess.run(command, env=env, capture_output=True, text=True, timeout=args.timeout * 3 + 120)
         seconds = time.monotonic() - started
         printed = json.loads(result.stdout) if result.returncode == 0 else {"answerer": f"exit {result.returncode}", "notes": [result.stderr[-200:]]}
-        rows.append(("never answers: whole `assistant ask --json` process", f"{seconds:.2f}", printed["answerer"], str(len(server.requests)), printed["notes"][0] if printed["notes"] else ""))
+        note = printed["notes"][0] if printed["notes"] else ""
+        rows.append(("never answers: whole `assistant ask --json` process", f"{seconds:.2f}", printed["answerer"], str(len(server.requests)), note))
     finally:
         server.stop()
         shutil.rmtree(data_dir, ignore_errors=True)
@@ -100,7 +102,7 @@ def main() -> int:
     else:
         widths = [max(len(row[i]) for row in [header, *rows]) for i in range(len(header))]
         for row in [header, *rows]:
-            print("  ".join(cell.ljust(width) for cell, width in zip(row, widths)).rstrip())
+            print("  ".join(cell.ljust(width) for cell, width in zip(row, widths, strict=True)).rstrip())
     return 0
 
 

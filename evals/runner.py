@@ -104,7 +104,9 @@ def run(config: Config = DEFAULT_CONFIG, articles: Sequence[ArticleCases] | None
         for number, article in enumerate(articles):
             if progress:
                 progress(article.doc_id)
-            settings = Settings(data_dir=data_dir, embedding=config.embedding, retrieval=config.retrieval, llm=None, chroma_url=None, collection=f"eval_{number}")
+            settings = Settings(
+                data_dir=data_dir, embedding=config.embedding, retrieval=config.retrieval, llm=None, chroma_url=None, collection=f"eval_{number}"
+            )
             ingest([str(article.source)], settings=settings)
             bot = Assistant.load(settings)
             answerer = ExtractiveAnswerer(bot.searcher)  # the eval measures the default answerer
@@ -167,8 +169,8 @@ def fit_model(results: Sequence[CaseResult], fitted_on: dict | None = None) -> A
     rows, labels = training_rows(results)
     model = AnswerabilityModel.fit(rows, labels, fitted_on=fitted_on)
     probabilities = [model.probability(row) for row in rows]
-    answerable = [p for p, label in zip(probabilities, labels) if label]
-    unanswerable = [p for p, label in zip(probabilities, labels) if not label]
+    answerable = [p for p, label in zip(probabilities, labels, strict=True) if label]
+    unanswerable = [p for p, label in zip(probabilities, labels, strict=True) if not label]
     threshold = 0.0
     best = -1.0
     for candidate in sorted(set(probabilities)):

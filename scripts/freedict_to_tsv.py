@@ -25,7 +25,8 @@ def _b64(value: str) -> int:
 
 
 def entries(folder: Path):
-    data = gzip.open(folder / "freedict-eng-ind.dict.dz").read()
+    with gzip.open(folder / "freedict-eng-ind.dict.dz") as compressed:
+        data = compressed.read()
     for line in (folder / "freedict-eng-ind.index").read_text(encoding="utf-8").splitlines():
         headword, offset, length = line.split("\t")
         if headword.startswith("00database"):

@@ -15,7 +15,7 @@ def test_default_embedder_is_a_langchain_embeddings_with_e5_prefixes():
     query = embedder.embed_query("Siapa Duta Besar AS?")
     passages = embedder.embed_documents(["Duta Besar AS untuk RI Kamala Shirin Lakhdhir.", "Cuaca cerah di Bali."])
     assert len(query) == 384 and len(passages) == 2
-    dot = [sum(a * b for a, b in zip(query, p)) for p in passages]
+    dot = [sum(a * b for a, b in zip(query, p, strict=True)) for p in passages]
     assert dot[0] > dot[1]
 
 

@@ -20,9 +20,9 @@ from pydantic import Field
 from assistant.answering import build_answerer
 from assistant.answering.extractive import ExtractiveAnswerer
 from assistant.answering.generative import CitationVerifier, GenerativeAnswerer, ModelReply, load_chat_model
-from assistant.messages import message
 from assistant.core import Assistant
 from assistant.errors import ConfigurationError
+from assistant.messages import message
 from assistant.settings import Settings
 from assistant.types import Answer
 
@@ -102,7 +102,8 @@ def assert_honest(answer: Answer, searcher, article: str) -> None:
 def test_a_correct_answer_is_kept_with_its_exact_sentence(searcher, article, fenced):
     probe = answerer_with(searcher, "{}")
     n = number_of(probe, HOW_MANY_EN, COMPANIES)
-    reply = json.dumps({"answer": f"12 US companies are interested [{n}] and will visit Jakarta, Denpasar and Ibukota Nusantara [{n}].", "citations": [n], "abstain": False})
+    answer = f"12 US companies are interested [{n}] and will visit Jakarta, Denpasar and Ibukota Nusantara [{n}]."
+    reply = json.dumps({"answer": answer, "citations": [n], "abstain": False})
     answer = answerer_with(searcher, f"```json\n{reply}\n```" if fenced else reply).answer(HOW_MANY_EN)
 
     assert answer.answerer == "llm" and not answer.abstained and answer.notes == ()

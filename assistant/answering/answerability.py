@@ -114,14 +114,16 @@ class AnswerabilityModel:
     fitted_on: dict | None = None
 
     def probability(self, values: dict[str, float]) -> float:
-        z = self.bias + sum(w * (values[name] - m) / s for w, name, m, s in zip(self.weights, FEATURES, self.means, self.scales))
+        z = self.bias + sum(w * (values[name] - m) / s for w, name, m, s in zip(self.weights, FEATURES, self.means, self.scales, strict=True))
         return 1.0 / (1.0 + math.exp(-max(-50.0, min(50.0, z))))
 
     def answerable(self, values: dict[str, float]) -> bool:
         return self.probability(values) >= self.threshold
 
     @classmethod
-    def fit(cls, rows: Sequence[dict[str, float]], labels: Sequence[bool], l2: float = 1.0, threshold: float = 0.5, fitted_on: dict | None = None) -> AnswerabilityModel:
+    def fit(
+        cls, rows: Sequence[dict[str, float]], labels: Sequence[bool], l2: float = 1.0, threshold: float = 0.5, fitted_on: dict | None = None
+    ) -> AnswerabilityModel:
         """Fit by Newton's method on the L2-regularised log loss (numpy; a few dozen iterations)."""
         import numpy as np
 

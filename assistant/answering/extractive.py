@@ -13,8 +13,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass, replace
 
 from assistant.answering.answerability import AnswerabilityModel, features
-from assistant.messages import message
 from assistant.lexicon import Lexicon, default_lexicon, term_occurs
+from assistant.messages import message
 from assistant.query import Query
 from assistant.retrieval import ScoredSentence, SentenceSearcher, coverage
 from assistant.spans import answer_spans

@@ -38,9 +38,9 @@ from langchain_core.prompts import ChatPromptTemplate
 from pydantic import BaseModel, ValidationError, field_validator
 
 from assistant.answering.extractive import ExtractiveAnswerer, refusal
-from assistant.query import Query, detect_language
 from assistant.errors import ConfigurationError
 from assistant.lexicon import Lexicon, default_lexicon
+from assistant.query import Query, detect_language
 from assistant.retrieval import ScoredSentence, SentenceSearcher
 from assistant.types import Answer, AnswererName, Citation, Turn
 
