@@ -167,7 +167,8 @@ def _remove(args) -> int:
 
     report = remove(args.doc_ids, settings=_settings())
     names = ", ".join(f"{info.doc_id} ({info.sentences} sentences)" for info in report.removed)
-    _console().print(f"Removed {_escape(names)} in {report.seconds:.2f}s; {report.remaining} document{'s' if report.remaining != 1 else ''} left.", soft_wrap=True)
+    left = f"{report.remaining} document{'s' if report.remaining != 1 else ''} left"
+    _console().print(f"Removed {_escape(names)} in {report.seconds:.2f}s; {left}.", soft_wrap=True)
     return 0
 
 
@@ -186,7 +187,8 @@ def _reset(args) -> int:
             console.print("Nothing was deleted.")
             return 1
     report = reset(settings=settings)
-    console.print(f"Emptied the index in {_escape(settings.chroma_location)}: removed {len(report.removed)} document{'s' if len(report.removed) != 1 else ''}.", soft_wrap=True)
+    removed = f"{len(report.removed)} document{'s' if len(report.removed) != 1 else ''}"
+    console.print(f"Emptied the index in {_escape(settings.chroma_location)}: removed {removed}.", soft_wrap=True)
     return 0
 
 

@@ -102,9 +102,8 @@ def _is_sentence_end(line: str, start: int, match: re.Match, next_start: int) ->
         return True
     if len(bare) == 1 and bare.isalpha() and word[0].isupper():  # an initial: "Susilo B. Yudhoyono"
         return False
-    if "." in bare and all(len(part) <= 3 for part in bare.split(".")):  # dotted: a.n., u.p., S.H.
-        return False
-    return True
+    # A dotted abbreviation (a.n., u.p., S.H.) goes on; any other word ends the sentence.
+    return not ("." in bare and all(len(part) <= 3 for part in bare.split(".")))
 
 
 def _skip_space(line: str, index: int) -> int:

@@ -6,7 +6,6 @@ from __future__ import annotations
 import http.client
 import http.server
 import logging
-import os
 import shutil
 import socket
 import ssl
@@ -103,7 +102,8 @@ class AuthenticatingProxy:
                     upstream.request(self.command, self.path, body=body, headers={"Content-Type": self.headers.get("Content-Type", "application/json")})
                     response = upstream.getresponse()
                     payload = response.read()
-                    headers = [(name, value) for name, value in response.getheaders() if name.lower() not in ("connection", "transfer-encoding", "content-length")]
+                    hop_by_hop = ("connection", "transfer-encoding", "content-length")
+                    headers = [(name, value) for name, value in response.getheaders() if name.lower() not in hop_by_hop]
                     upstream.close()
                 except OSError:
                     return self._answer(502, b"bad gateway", [])

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import http.server
 import subprocess
 import sys
@@ -98,7 +99,7 @@ def _bad_files(tmp_path: Path) -> dict[str, tuple[Path, type]]:
         "whitespace": (b"  \n\t \n", EmptyDocumentError),
         "binary": (bytes(range(256)) * 4, UndecodableDocumentError),
         "latin1": ("Pertemuan di Kantor Komdigi, caf\xe9.".encode("latin-1"), UndecodableDocumentError),
-        "furniture-only": ("Baca juga: Sesuatu\nBerita Terkait\nJudul lain\n".encode(), EmptyDocumentError),
+        "furniture-only": (b"Baca juga: Sesuatu\nBerita Terkait\nJudul lain\n", EmptyDocumentError),
     }
     out = {}
     for name, (content, error) in files.items():
@@ -157,10 +158,8 @@ def local_site():
         def do_GET(self):
             if self.path == "/slow.html":
                 time.sleep(1.5)  # longer than the test's fetch timeout; the client has gone by now
-                try:
+                with contextlib.suppress(OSError):  # the client may have closed the connection
                     self.send_error(504)
-                except OSError:
-                    pass
                 return
             if self.path == "/berita/menkomdigi-bertemu-pejabat-as.html":
                 body = ARTICLE_HTML.encode()

@@ -58,7 +58,8 @@ def test_a_dead_redis_fails_the_claim_and_lets_the_rate_limit_through(tmp_path):
 def test_redis_problems_at_start_up_are_one_clear_line(url, expected, tmp_path):
     port = free_port()
     env = clean_env(ASSISTANT_DATA_DIR=str(tmp_path), SLACK_BOT_TOKEN=BOT_TOKEN, SLACK_SIGNING_SECRET=SIGNING_SECRET, ASSISTANT_REDIS_URL=url.format(port=port))
-    result = subprocess.run([sys.executable, "-m", "assistant.cli", "slack", "--http", "--port", "0"], env=env, cwd=tmp_path, capture_output=True, text=True, timeout=60)
+    command = [sys.executable, "-m", "assistant.cli", "slack", "--http", "--port", "0"]
+    result = subprocess.run(command, env=env, cwd=tmp_path, capture_output=True, text=True, timeout=60)
     assert result.returncode == 1
     assert expected.format(port=port) in " ".join(result.stderr.split())
     assert "hunter2" not in result.stderr + result.stdout and "Traceback" not in result.stderr

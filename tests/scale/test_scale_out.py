@@ -107,10 +107,11 @@ def test_hostile_huge_question_through_the_real_bots_is_escaped_and_within_limit
 def _versions(seed_text: str) -> dict[int, set[str]]:
     from ingest.article import parse_article
 
-    return {
-        companies: {s.text for s in parse_article(seed_text.replace("12 perusahaan", f"{companies} perusahaan"), doc_id=DOC_ID, title="t", source="s").sentences}
-        for companies in (12, 15)
-    }
+    def sentences(companies: int) -> set[str]:
+        text = seed_text.replace("12 perusahaan", f"{companies} perusahaan")
+        return {s.text for s in parse_article(text, doc_id=DOC_ID, title="t", source="s").sentences}
+
+    return {companies: sentences(companies) for companies in (12, 15)}
 
 
 def _version_of(reply: dict, versions: dict[int, set[str]]) -> int:
@@ -143,7 +144,8 @@ def test_ingest_while_answering_gives_wholly_old_or_wholly_new_replies(sqlite_bo
     try:
         time.sleep(0.5)
         env = clean_env(ASSISTANT_CHROMA_URL=chroma_server.url, ASSISTANT_COLLECTION="scale_sqlite", ASSISTANT_DATA_DIR=str(tmp_path / "data"))
-        ingested = subprocess.run([sys.executable, "-m", "assistant.cli", "ingest", "--replace", DOC_ID, str(changed)], env=env, cwd=tmp_path, capture_output=True, text=True, timeout=120)
+        command = [sys.executable, "-m", "assistant.cli", "ingest", "--replace", DOC_ID, str(changed)]
+        ingested = subprocess.run(command, env=env, cwd=tmp_path, capture_output=True, text=True, timeout=120)
         assert ingested.returncode == 0, ingested.stderr
         time.sleep(2.5)  # bots look for a new version at most once a second, between questions
     finally:

@@ -31,7 +31,8 @@ def all_mrkdwn(message: dict) -> str:
 def check_limits(message: dict) -> None:
     assert len(message["blocks"]) <= MAX_BLOCKS
     for block in message["blocks"]:
-        texts = [block["text"]["text"]] if "text" in block else [element.get("text", "") for element in block.get("elements", []) if isinstance(element.get("text"), str)]
+        elements = block.get("elements", [])
+        texts = [block["text"]["text"]] if "text" in block else [element.get("text", "") for element in elements if isinstance(element.get("text"), str)]
         assert all(0 < len(text) <= MAX_SECTION_CHARS for text in texts)
 
 

@@ -96,7 +96,13 @@ def test_a_reply_survives_429_500s_and_dropped_connections_and_is_posted_once(da
     reply (by metadata) after every failure that may have posted, so exactly one reply lands."""
     own_slack.script(
         "chat.postMessage",
-        [Failure(429, {"ok": False, "error": "ratelimited"}, {"Retry-After": "1"}), Failure(500, {"ok": False, "error": "internal_error"}), DROP_BEFORE, Failure(503, {"ok": False}), DROP_AFTER],
+        [
+            Failure(429, {"ok": False, "error": "ratelimited"}, {"Retry-After": "1"}),
+            Failure(500, {"ok": False, "error": "internal_error"}),
+            DROP_BEFORE,
+            Failure(503, {"ok": False}),
+            DROP_AFTER,
+        ],
     )
     own_slack.script("conversations.replies", [Failure(500, {"ok": False, "error": "internal_error"})])  # the first look-up fails too
     with running_bot(data_dir, own_slack, real_ask) as events:

@@ -50,7 +50,8 @@ def test_direct_message_is_answered_in_its_thread(deliver, fake_slack, channel, 
 
 
 def test_slash_command_envelope_is_acked_and_answered_ephemerally(socket_bot, fake_socket, fake_slack, channel, user):
-    command = slash_command("When did the meeting take place?", user=user, channel=channel, response_url=fake_slack.response_url(channel), trigger_id=f"trig-{channel}")
+    response_url = fake_slack.response_url(channel)
+    command = slash_command("When did the meeting take place?", user=user, channel=channel, response_url=response_url, trigger_id=f"trig-{channel}")
     envelope_id = fake_socket.send("slash_commands", command, accepts_response_payload=True)
     fake_socket.wait_acked(envelope_id)
     [response] = wait_until(lambda: fake_slack.responses(channel), what="the /ask response")
@@ -71,7 +72,8 @@ def test_button_click_envelope_is_acked_and_stored(socket_bot, deliver, fake_soc
     from assistant.settings import Settings
     from assistant.slack.feedback import FeedbackStore
 
-    [case] = [case for case in FeedbackStore.for_settings(Settings(data_dir=socket_bot.data_dir)).cases() if case["question"] == "When did the meeting take place?"]
+    cases = FeedbackStore.for_settings(Settings(data_dir=socket_bot.data_dir)).cases()
+    [case] = [case for case in cases if case["question"] == "When did the meeting take place?"]
     assert case["rating"] == "up" and case["citations"] == ["antara-komdigi-as-kerja-sama-digital#03"]
 
 

@@ -46,7 +46,8 @@ def test_feedback_export_writes_candidate_cases(tmp_path):
     settings = Settings(data_dir=tmp_path)
     store = FeedbackStore(state_path(settings))
     cited = Citation(1, "doc#11", "doc", 11, "Meutya Hafid didampingi Nezar Patria.", 0.9)
-    store.record_answer("message:C1:1732000000.000100", Answer("Who accompanied her?", "Nezar Patria [1].", False, (cited,), "en"), ["Who did the minister meet?"])
+    answer = Answer("Who accompanied her?", "Nezar Patria [1].", False, (cited,), "en")
+    store.record_answer("message:C1:1732000000.000100", answer, ["Who did the minister meet?"])
     store.record_answer("message:C1:1732000000.000200", Answer("Siapa presidennya?", "Artikel tidak menyebutkan hal itu.", True, (), "id"), [])
     assert store.record_feedback("message:C1:1732000000.000100", "U1", "up") == "en"
     assert store.record_feedback("message:C1:1732000000.000200", "U1", "down") == "id"
