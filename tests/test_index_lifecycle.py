@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -15,6 +16,7 @@ from assistant import Assistant, IndexNotFoundError, SourceNotFoundError, Unknow
 from assistant.store import SentenceIndex, open_chroma_client
 from ingest import documents, ingest, remove, reset
 from tests.conftest import DOC_ID, ROOT, SEED
+from tests.support.bot_process import BOT_TOKEN, SIGNING_SECRET
 
 AMBASSADOR = "Siapa Duta Besar AS untuk Indonesia?"
 
@@ -151,14 +153,16 @@ def test_data_dir_may_be_a_str_or_a_path(seed_settings):
 
 
 def _cli(*args: str, cwd: Path, env: dict[str, str] | None = None, stdin: str | None = None) -> subprocess.CompletedProcess:
-    environment = {"HF_HUB_OFFLINE": "1", "PATH": "", "COLUMNS": "60", **(env or {})}
+    # PYTHONPATH passes on so the subprocess runs the same code as the test (a worktree, a checkout).
+    environment = {"HF_HUB_OFFLINE": "1", "PATH": "", "COLUMNS": "60", "PYTHONPATH": os.environ.get("PYTHONPATH", ""), **(env or {})}
     return subprocess.run([sys.executable, "-m", "assistant.cli", *args], capture_output=True, text=True, env=environment,
                           cwd=cwd, timeout=120, input=stdin)
 
 
 def test_reading_commands_in_a_folder_without_an_index_say_how_to_build_one_and_create_nothing(tmp_path):
-    for command in (["ask", AMBASSADOR], ["chat"], ["documents"], ["remove", DOC_ID]):
-        out = _cli(*command, cwd=tmp_path, stdin="")
+    slack_tokens = {"SLACK_BOT_TOKEN": BOT_TOKEN, "SLACK_SIGNING_SECRET": SIGNING_SECRET}
+    for command in (["ask", AMBASSADOR], ["chat"], ["documents"], ["remove", DOC_ID], ["slack", "--http", "--port", "0"]):
+        out = _cli(*command, cwd=tmp_path, stdin="", env=slack_tokens)
         assert out.returncode == 1, command
         error = out.stderr.strip()
         assert "Traceback" not in error and len(error.splitlines()) == 1, error  # one line even at 60 columns

@@ -56,10 +56,13 @@ def run(settings: Settings, *, http: bool, host: str, port: int) -> int:
     slack = SlackSettings.from_environment()
     configure_logging(slack)
     slack.require(http=http)  # missing or implausible tokens stop us here, with one clear line
-    shared_state = open_shared_state(settings, slack)  # an unreachable Redis stops us before the slow part
+    # An unreachable Redis stops us before the slow part; the SQLite file is only created once the
+    # index has loaded, so starting in a folder without an index leaves nothing behind.
+    shared_state = open_shared_state(settings, slack) if slack.uses_redis else None
     from assistant.core import Assistant
 
     bot = Assistant.load(settings)
+    shared_state = shared_state or open_shared_state(settings, slack)
     bot.ask("warm-up")  # builds the answerer now rather than during the first question
     app, responder = build_app(settings, slack, ask=bot.ask, shared_state=shared_state)
     logger.info("Answering from %r; claims in %r, rate limit %r", bot, responder.seen, responder.rate_limit)

@@ -82,6 +82,11 @@ class SlackSettings(BaseSettings):
         value = getattr(self, name.lower())
         return value.get_secret_value() if value is not None else ""
 
+    @property
+    def uses_redis(self) -> bool:
+        """Claims and rate limits shared through Redis (ASSISTANT_REDIS_URL set), not a local SQLite file."""
+        return self.redis_url is not None and bool(self.redis_url.get_secret_value().strip())
+
     def secrets(self) -> list[str]:
         """The secret values set, for scrubbing them from log output (`app.RedactingFormatter`)."""
         values = [self.slack_bot_token, self.slack_signing_secret, self.slack_app_token]
