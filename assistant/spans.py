@@ -254,13 +254,17 @@ def people(query: Query, sentence: str, lexicon: Lexicon) -> tuple[str, ...]:
     """Names that answer a who-question. An identity question ("Who is the deputy minister?") gets the
     holders of that office; otherwise the people the question does not already name ("Who accompanied
     Andi?" is not answered by Andi)."""
-    found = [(title, name) for title, name, _ in named_people(sentence, lexicon) if not set(tokenize(name)) & set(query.named)]
+    everyone = [(title, name) for title, name, _ in named_people(sentence, lexicon)]
+    found = [(title, name) for title, name in everyone if not set(tokenize(name)) & set(query.named)]
     if query.subject and found:
         holders = _office_holders(query.subject, found, lexicon)
         if holders:
             return holders
-    if not query.subject and len(found) > 1:
+    named_in_question = len(found) < len(everyone)
+    if not query.subject and len(found) > 1 and not named_in_question:
         # "Who accompanied the ambassador?": the ambassador is who the question is about, not the answer.
+        # (When the question names that person, "the minister Andi", the name already left them out;
+        # the office word then must not also drop a deputy whose title contains it.)
         offices = _office_words(query, lexicon)
         about = set(_office_holders(" ".join(offices), found, lexicon)) if offices else set()
         if about and len(about) < len(found):
@@ -269,7 +273,10 @@ def people(query: Query, sentence: str, lexicon: Lexicon) -> tuple[str, ...]:
 
 
 def _office_words(query: Query, lexicon: Lexicon) -> list[str]:
-    return [word for word in query.term_words if lexicon.is_office_word(word) or word in lexicon.contractions]
+    """Office words the question is about, including a follow-up's earlier question ("Who accompanied
+    her?" after "Who did the minister meet?" is about the minister)."""
+    words = lexicon.content_tokens(query.retrieval_text)
+    return [word for word in words if lexicon.is_office_word(word) or word in lexicon.contractions]
 
 
 def _office_holders(subject: str, people_found: list[tuple[str, str]], lexicon: Lexicon) -> tuple[str, ...]:

@@ -91,6 +91,11 @@ def test_office_holders_and_companions():
     assert answer_spans(Query.parse("Who accompanied the governor?"), sentence, LEXICON) == ("Budi Santoso", "Siti Aminah")
     assert answer_spans(Query.parse("Siapa yang mendampingi Ratna Dewi?"), sentence, LEXICON) == ("Budi Santoso", "Siti Aminah")
     assert answer_spans(Query.parse("Apa jabatan Siti Aminah?"), sentence, LEXICON) == ("Sekretaris Daerah Siti Aminah",)
+    # Named together with an office her deputy's title contains: the deputy is still a companion.
+    assert answer_spans(Query.parse("Siapa yang mendampingi Gubernur Ratna Dewi?"), sentence, LEXICON) == ("Budi Santoso", "Siti Aminah")
+    # A follow-up is about the office its earlier question named.
+    follow_up = Query.parse("Who accompanied her?", ["Who did the governor meet?"])
+    assert answer_spans(follow_up, sentence, LEXICON) == ("Budi Santoso", "Siti Aminah")
 
 
 def test_a_count_of_people_counts_the_names_when_the_sentence_gives_no_number():
