@@ -71,18 +71,18 @@ class SparseBM25:
         doc_of = array("i")
         doc_start = array("q")
 
-        def add_document(doc_rows: list[tuple[str, Sequence[str]]]) -> None:
+        def add_document(doc_id: str, doc_rows: list[tuple[str, Sequence[str]]]) -> None:
             first_row = len(self.sentence_ids)
             doc_start.append(first_row)
             for offset, (term_row, weight) in enumerate(_document_weights([tokens for _, tokens in doc_rows])):
-                for term, value in zip(term_row, weight):
+                for term, value in zip(term_row, weight, strict=True):
                     posting_rows.append(first_row + offset)
                     posting_terms.append(term_numbers.setdefault(term, len(term_numbers)))
                     posting_weights.append(value)
             for sentence_id, _ in doc_rows:
                 self.sentence_ids.append(sentence_id)
                 doc_of.append(len(self.doc_ids))
-            self.doc_ids.append(current)
+            self.doc_ids.append(doc_id)
 
         seen: set[str] = set()
         current: str | None = None
@@ -92,12 +92,12 @@ class SparseBM25:
                 if doc_id in seen:
                     raise ValueError(f"the sentences of {doc_id!r} must come together")
                 seen.add(doc_id)
-                if pending:
-                    add_document(pending)
+                if current is not None:
+                    add_document(current, pending)
                 current, pending = doc_id, []
             pending.append((sentence_id, list(tokens)))
-        if pending:
-            add_document(pending)
+        if current is not None:
+            add_document(current, pending)
 
         doc_start.append(len(self.sentence_ids))
         self.row_of = {sentence_id: row for row, sentence_id in enumerate(self.sentence_ids)}
@@ -173,10 +173,10 @@ class SparseBM25:
         return frozenset(self.terms[number] for number in numbers.tolist()) - {EMPTY}
 
 
-def _document_weights(sentences: list[list[str]]) -> list[tuple[list[str], list[float]]]:
+def _document_weights(sentences: Sequence[Sequence[str]]) -> list[tuple[list[str], list[float]]]:
     """For each sentence of one document: its distinct terms and each term's BM25 weight,
     computed as rank-bm25's BM25Okapi does (same statistics, same order of operations)."""
-    corpus = [tokens or [EMPTY] for tokens in sentences]
+    corpus = [list(tokens) or [EMPTY] for tokens in sentences]
     frequencies = []
     containing: dict[str, int] = {}  # term -> sentences holding it, in first-seen order (the idf average sums in this order)
     total_length = 0
@@ -203,7 +203,7 @@ def _document_weights(sentences: list[list[str]]) -> list[tuple[list[str], list[
     for term in negative:
         idf[term] = floor
     weights = []
-    for tokens, counts in zip(corpus, frequencies):
+    for tokens, counts in zip(corpus, frequencies, strict=True):
         length_norm = K1 * (1 - B + B * len(tokens) / average_length)
         terms = list(counts)
         weights.append((terms, [idf[term] * (counts[term] * (K1 + 1) / (counts[term] + length_norm)) for term in terms]))

@@ -222,7 +222,8 @@ class SentenceSearcher:
             if n >= total or n >= EVERY_SENTENCE_CAP:
                 return ranked
             beyond = sum(
-                cosine + COSINE_SLACK + (self.bm25_weight * scores.best_outside_top(k) if scores is not None else 0.0) for cosine, scores in zip(nth, lexical)
+                cosine + COSINE_SLACK + (self.bm25_weight * scores.best_outside_top(k) if scores is not None else 0.0)
+                for cosine, scores in zip(nth, lexical, strict=True)
             ) / len(texts) + (ANSWER_TYPE_WEIGHT if typed else 0.0)
             if len(ranked) == k and round(ranked[k - 1].score, 6) > round(beyond, 6):
                 return ranked
@@ -254,7 +255,7 @@ class SentenceSearcher:
         """The most a sentence can score: known cosines and BM25, the answer-type prior assumed met."""
         row = state.bm25.row_of[sentence_id]
         total = 0.0
-        for cosines, beyond, lexical in zip(scoring.cosines, scoring.beyond, scoring.lexical):
+        for cosines, beyond, lexical in zip(scoring.cosines, scoring.beyond, scoring.lexical, strict=True):
             cosine = cosines.get(sentence_id)
             if cosine is None:
                 cosine = 0.0 if beyond is None else beyond + COSINE_SLACK
@@ -268,13 +269,13 @@ class SentenceSearcher:
         unknown = [
             sentence_id
             for sentence_id in sentences
-            if any(beyond is not None and sentence_id not in cosines for cosines, beyond in zip(scoring.cosines, scoring.beyond))
+            if any(beyond is not None and sentence_id not in cosines for cosines, beyond in zip(scoring.cosines, scoring.beyond, strict=True))
         ]
         embeddings = self.index.get_embeddings(state.snapshot.collection, unknown)
         result = []
         for sentence_id, sentence in sentences.items():
             per_text = []
-            for (text, _), cosines, beyond, lexical in zip(scoring.texts, scoring.cosines, scoring.beyond, scoring.lexical):
+            for (text, _), cosines, beyond, lexical in zip(scoring.texts, scoring.cosines, scoring.beyond, scoring.lexical, strict=True):
                 if sentence_id in cosines:
                     cosine = cosines[sentence_id]
                 elif beyond is None:
@@ -307,10 +308,10 @@ class _Scoring:
     and the BM25 scores."""
 
     query: Query
-    texts: list[tuple[str, Sequence[str]]]
-    cosines: list[dict[str, float]]
-    beyond: list[float | None]
-    lexical: list[LexicalScores | None]
+    texts: Sequence[tuple[str, Sequence[str]]]
+    cosines: Sequence[dict[str, float]]
+    beyond: Sequence[float | None]
+    lexical: Sequence[LexicalScores | None]
     typed: bool
 
 
@@ -363,7 +364,9 @@ class _SearchState:
     def __init__(self, index: SentenceIndex, snapshot: Snapshot, lexicon: Lexicon) -> None:
         self.index = index
         self.snapshot = snapshot
-        self.lexicon = lexicon.with_article_places({word for document in snapshot.manifest.get("documents", {}).values() for word in document.get("places", ())})
+        self.lexicon = lexicon.with_article_places(
+            {word for document in snapshot.manifest.get("documents", {}).values() for word in document.get("places", ())}
+        )
         self.sentences = SentenceLookup(self)
         self._bm25: SparseBM25 | None = None
         self._vocabularies: OrderedDict[str, frozenset[str]] = OrderedDict()
@@ -374,9 +377,11 @@ class _SearchState:
         if self._bm25 is None:
             with self._lock:
                 if self._bm25 is None:
-                    rows = self.index.sentence_terms(self.snapshot.collection) if not self.snapshot.sentences else [
-                        (row.sentence_id, row.doc_id, row.stems.split()) for row in self.snapshot.sentences
-                    ]
+                    rows = (
+                        self.index.sentence_terms(self.snapshot.collection)
+                        if not self.snapshot.sentences
+                        else [(row.sentence_id, row.doc_id, row.stems.split()) for row in self.snapshot.sentences]
+                    )
                     self._bm25 = SparseBM25(rows)
         return self._bm25
 
@@ -437,12 +442,12 @@ class SentenceLookup(Mapping[str, StoredSentence]):
     def __contains__(self, sentence_id: object) -> bool:
         return sentence_id in self._state.bm25.row_of
 
-    def values(self):  # type: ignore[override] - read in pages, not one request per sentence
+    def values(self):  # read in pages, not one request per sentence
         ids = self._state.bm25.sentence_ids
         for start in range(0, len(ids), 1000):
             yield from self.fetch(ids[start : start + 1000]).values()
 
-    def items(self):  # type: ignore[override]
+    def items(self):  # read in pages too
         for sentence in self.values():
             yield sentence.sentence_id, sentence
 

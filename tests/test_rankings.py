@@ -20,7 +20,6 @@ from __future__ import annotations
 
 import json
 import sys
-from pathlib import Path
 
 import pytest
 
@@ -55,7 +54,7 @@ def reference_scores(bot, query, k: int) -> list:
             scores = BM25Okapi([row.stems.split() or ["∅"] for row in rows]).get_scores(list(terms))
             top = float(max(scores))
             if top > 0:
-                found |= {row.sentence_id: float(score) / top for row, score in zip(rows, scores) if score > 0}
+                found |= {row.sentence_id: float(score) / top for row, score in zip(rows, scores, strict=True) if score > 0}
         return found
 
     def score(text, terms, k):
@@ -109,7 +108,7 @@ def test_every_case_ranks_as_scoring_every_sentence_did(one_index):
         query = Query.parse(case.question, case.history, bot.searcher.lexicon)
         after = [(item.sentence.sentence_id, item.score) for item in bot.searcher.score(query, TOP)]
         before = [(item.sentence.sentence_id, item.score) for item in reference_scores(bot, query, TOP)]
-        same_scores = all(abs(a[1] - b[1]) <= 2e-6 for a, b in zip(after, before))
+        same_scores = all(abs(a[1] - b[1]) <= 2e-6 for a, b in zip(after, before, strict=False))
         if [i for i, _ in after] != [i for i, _ in before] or not same_scores:
             moved.append((case.id, before, after))
     assert not moved, f"{len(moved)} of {len(cases)} cases moved, first: {moved[:2]}"
