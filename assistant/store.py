@@ -267,9 +267,7 @@ class SentenceIndex:
         raw = self.manifest_text()
         manifest = json.loads(raw) if raw else None
         if manifest and manifest.get("format") != MANIFEST_FORMAT:
-            raise IndexNotFoundError(
-                f"The index in {self._where()} was written by an older version of the assistant. Run: assistant ingest"
-            )
+            raise IndexNotFoundError(f"The index in {self._where()} was written by an older version of the assistant. Run: assistant ingest")
         return manifest
 
     def manifest_text(self) -> str | None:
@@ -336,30 +334,46 @@ class SentenceIndex:
     def records(self, collection: str, *, with_embeddings: bool = True) -> list[tuple[StoredSentence, dict, list[float] | None]]:
         """(sentence, raw metadata, embedding) for every record of one version, in document order."""
         include = ["documents", "metadatas"] + (["embeddings"] if with_embeddings else [])
-        with self.guard():
-            result = self._raw_collection(collection).get(include=include)
-        embeddings = result["embeddings"] if with_embeddings else [None] * len(result["ids"])
-        records = [
-            (
-                StoredSentence.from_record(sentence_id, text, meta),
-                dict(meta),
-                None if embedding is None else [float(x) for x in embedding],
-            )
-            for sentence_id, text, meta, embedding in zip(result["ids"], result["documents"], result["metadatas"], embeddings)
-        ]
+        records = []
+        for result in self._pages(collection, include, page=5000, create=True):
+            embeddings = result["embeddings"] if with_embeddings else [None] * len(result["ids"])
+            records += [
+                (
+                    StoredSentence.from_record(sentence_id, text, meta),
+                    dict(meta),
+                    None if embedding is None else [float(x) for x in embedding],
+                )
+                for sentence_id, text, meta, embedding in zip(result["ids"], result["documents"], result["metadatas"], embeddings, strict=True)
+            ]
         return sorted(records, key=lambda record: (record[0].doc_id, record[0].position))
+
+    def _pages(self, collection: str, include: list[str], page: int, create: bool = False) -> Iterator[dict[str, Any]]:
+        """Every record of one version, `page` at a time: one `get()` of a whole version fails in
+        embedded Chroma past ~30,000 records ("too many SQL variables"). Writers (`create`) get an
+        empty version where none exists, as before; readers get VersionGoneError."""
+        if create:
+            raw = self._raw_collection(collection)
+            with self.guard():
+                for offset in range(0, raw.count(), page):
+                    yield raw.get(include=include, limit=page, offset=offset)
+            return
+        with self._reading(collection) as raw:
+            count = raw.count()
+        for offset in range(0, count, page):
+            with self._reading(collection) as raw:
+                result = raw.get(include=include, limit=page, offset=offset)
+            yield result
 
     def sentence_terms(self, collection: str, page: int = 500) -> list[tuple[str, str, list[str]]]:
         """(sentence id, doc id, BM25 terms) of every sentence of one version, in document order.
         Read a page at a time, so the texts and contexts of a large archive are never all in memory
         (pages of 5,000 left the process 175 MB larger at 13,000 sentences, pages of 500 about 30 MB)."""
         rows = []
-        with self._reading(collection) as raw:
-            count = raw.count()
-        for offset in range(0, count, page):
-            with self._reading(collection) as raw:
-                result = raw.get(include=["metadatas"], limit=page, offset=offset)
-            rows += [(meta["doc_id"], int(meta["position"]), sentence_id, meta.get("stems", "").split()) for sentence_id, meta in zip(result["ids"], result["metadatas"])]
+        for result in self._pages(collection, ["metadatas"], page):
+            rows += [
+                (meta["doc_id"], int(meta["position"]), sentence_id, meta.get("stems", "").split())
+                for sentence_id, meta in zip(result["ids"], result["metadatas"], strict=True)
+            ]
         rows.sort(key=lambda row: (row[0], row[1]))
         return [(sentence_id, doc_id, terms) for doc_id, _, sentence_id, terms in rows]
 
