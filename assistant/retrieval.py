@@ -215,9 +215,13 @@ class SentenceSearcher:
         while True:
             dense = [self.index.dense_search(state.snapshot.collection, self._embed_query(text), k=min(n, total)) for text, _ in texts]
             nth = [matches[-1][1] if matches else 0.0 for matches in dense]
-            scoring = _Scoring(query, texts, [dict(matches) for matches in dense], nth, lexical, typed)
-            candidates = [sentence_id for cosines in scoring.cosines for sentence_id in cosines]
+            cosines = [dict(matches) for matches in dense]
+            candidates = list(dict.fromkeys(sentence_id for known in cosines for sentence_id in known))
             candidates += [state.bm25.sentence_ids[row] for scores in lexical if scores is not None for row in scores.top(k).tolist()]
+            # Every candidate's cosine to every text, in one read of the stored embeddings: with only
+            # the bound for the ones Chroma did not return, far more candidates needed exact scoring.
+            self._complete_cosines(state, texts, cosines, candidates)
+            scoring = _Scoring(query, texts, cosines, nth, lexical, typed)
             ranked = self._best(state, scoring, candidates, k)
             if n >= total or n >= EVERY_SENTENCE_CAP:
                 return ranked
@@ -228,6 +232,22 @@ class SentenceSearcher:
             if len(ranked) == k and round(ranked[k - 1].score, 6) > round(beyond, 6):
                 return ranked
             n *= 4
+
+    def _complete_cosines(
+        self, state: _SearchState, texts: Sequence[tuple[str, Sequence[str]]], cosines: list[dict[str, float]], candidates: list[str]
+    ) -> None:
+        missing = list(dict.fromkeys(sentence_id for sentence_id in candidates for known in cosines if sentence_id not in known))
+        embeddings = self.index.get_embeddings(state.snapshot.collection, missing)
+        found = [sentence_id for sentence_id in missing if sentence_id in embeddings]
+        if not found:
+            return
+        matrix = np.asarray([embeddings[sentence_id] for sentence_id in found], dtype=np.float64)
+        norms = np.linalg.norm(matrix, axis=1)
+        for (text, _), known in zip(texts, cosines, strict=True):
+            question = np.asarray(self._embed_query(text), dtype=np.float64)
+            values = (matrix @ question / (norms * np.linalg.norm(question))).tolist()
+            for sentence_id, value in zip(found, values, strict=True):
+                known.setdefault(sentence_id, value)
 
     def _lexical(self, state: _SearchState, texts: list[tuple[str, Sequence[str]]]) -> list[LexicalScores | None]:
         return [state.bm25.scores(terms) if self.mode == "hybrid" else None for _, terms in texts]
