@@ -306,7 +306,7 @@ def _office_holders(subject: str, people_found: list[tuple[str, str]], lexicon: 
             word in part for term in terms for alternative in term for part in alternative))
         scores[name] = (hits, unasked_offices)
     weights = [1 / max(1, sum(hits[index] for hits, _ in scores.values())) for index in range(len(terms))]
-    totals = {name: sum(w for w, hit in zip(weights, hits) if hit) - 0.01 * unasked for name, (hits, unasked) in scores.items()}
+    totals = {name: sum(w for w, hit in zip(weights, hits, strict=True) if hit) - 0.01 * unasked for name, (hits, unasked) in scores.items()}
     best = max(totals.values(), default=0)
     return tuple(name for name, total in totals.items() if best > 0 and total == best)
 

@@ -13,15 +13,15 @@ import json
 import re
 import time
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 from assistant import __version__
 from assistant.embeddings import make_embedder
 from assistant.errors import IngestError, UnknownDocumentError
 from assistant.lexicon import Lexicon, default_lexicon
 from assistant.query import detect_language
-from assistant.spans import places
 from assistant.settings import Settings
+from assistant.spans import places
 from assistant.store import SentenceIndex, check_embedder
 from ingest.article import Article, Sentence
 from ingest.sources import expand_sources, read_article, source_key
@@ -123,7 +123,8 @@ def ingest(
                 to_embed.append((sentence.sentence_id, sentence.text, meta))
                 written += 1
         stale = [row for row, _, _ in old_records if row.doc_id == article.doc_id and row.position >= len(article.sentences)]
-        reports.append(DocumentReport(article.doc_id, article.title, len(article.sentences), written, len(stale), len(article.sentences) - written, article.source))
+        unchanged = len(article.sentences) - written
+        reports.append(DocumentReport(article.doc_id, article.title, len(article.sentences), written, len(stale), unchanged, article.source))
 
     if to_embed:
         progress.embedding(len(to_embed))
@@ -160,7 +161,9 @@ def _with_unique_ids(articles: list[Article], documents: dict[str, dict], replac
         key = source_key(articles[0].source)
         if replace not in documents:
             holds = ", ".join(sorted(documents)) or "no documents"
-            raise UnknownDocumentError(f"The index at {settings.chroma_location} has no document {replace!r} to replace; nothing was changed. It holds: {holds}.")
+            raise UnknownDocumentError(
+                f"The index at {settings.chroma_location} has no document {replace!r} to replace; nothing was changed. It holds: {holds}."
+            )
         other = next((doc_id for doc_id, owner in owners.items() if owner == key and doc_id != replace), None)
         if other is not None:
             raise IngestError(f"{articles[0].source} is already in the index as {other!r}; remove that first (assistant remove {other}).")
@@ -189,7 +192,7 @@ def _document_entry(article: Article, lexicon: Lexicon, previous_entry: dict | N
         "sha256": article.content_hash,
         "sentences": len(article.sentences),
         "related_headlines": list(article.related_headlines),
-        "ingested_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+        "ingested_at": datetime.now(UTC).isoformat(timespec="seconds"),
         "language": detect_language(article.text, lexicon, fallback="other"),
         # What the article tells about itself: the places it names ("di Sigi", "in Hanoi", its
         # dateline), so "Kedutaan Besar AS Jakarta Eric Hsu" splits into a title and a name.

@@ -252,7 +252,7 @@ REDIS_TIMEOUT_SECONDS = 2.0
 
 def open_shared_state(settings: Settings, slack: SlackSettings) -> tuple[SeenEvents, RateLimit]:
     """The de-duplication store and the rate limit for this deployment (see the module docstring)."""
-    if not slack.uses_redis:
+    if slack.redis_url is None or not slack.uses_redis:
         return SqliteSeenEvents(state_path(settings)), PerUserRateLimit(slack.slack_rate_limit_per_minute)
     client = connect_redis(slack.redis_url.get_secret_value().strip())
     return RedisSeenEvents(client), RedisRateLimit(client, slack.slack_rate_limit_per_minute)
