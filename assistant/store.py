@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import json
 import os
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
@@ -156,7 +156,7 @@ def _status_of(settings: Settings, headers: dict[str, str]) -> int | None:
     import httpx
 
     try:
-        return httpx.get(settings.chroma_url.rstrip("/") + "/api/v2/heartbeat", headers=headers, timeout=10).status_code
+        return httpx.get((settings.chroma_url or "").rstrip("/") + "/api/v2/heartbeat", headers=headers, timeout=10).status_code
     except httpx.HTTPError:
         return None
 
@@ -383,7 +383,7 @@ class SentenceIndex:
             return []
         with self._reading(collection) as raw:
             result = raw.get(ids=ids, include=["documents", "metadatas"])
-        return [StoredSentence.from_record(*record) for record in zip(result["ids"], result["documents"], result["metadatas"])]
+        return [StoredSentence.from_record(*record) for record in zip(result["ids"], result["documents"], result["metadatas"], strict=True)]
 
     def get_embeddings(self, collection: str, ids: list[str]) -> dict[str, list[float]]:
         """The stored embeddings of these sentences."""
@@ -391,17 +391,17 @@ class SentenceIndex:
             return {}
         with self._reading(collection) as raw:
             result = raw.get(ids=ids, include=["embeddings"])
-        return dict(zip(result["ids"], result["embeddings"]))
+        return dict(zip(result["ids"], result["embeddings"], strict=True))
 
     def write_version(
         self,
         collection: str,
-        reused: list[tuple[str, str, dict, list[float]]],
+        reused: Sequence[tuple[str, str, dict, list[float] | None]],
         to_embed: list[tuple[str, str, dict]],
         progress: Callable[[int], None] | None = None,
     ) -> None:
         """Fill a fresh version from (id, text, metadata[, embedding]) records: copy reused embeddings
-        as they are, embed the rest in batches, reporting progress after each batch.
+        as they are (read back with their embeddings, so never None), embed the rest in batches, reporting progress after each batch.
 
         A complete version of the same name (switching back to an earlier article) is kept as it is:
         readers may still be on it. An incomplete one is left from a killed ingest and is rebuilt.
@@ -426,13 +426,13 @@ class SentenceIndex:
             return
         store = self.vectorstore(collection)
         for start in range(0, len(to_embed), WRITE_BATCH):
-            batch = to_embed[start : start + WRITE_BATCH]
+            new = to_embed[start : start + WRITE_BATCH]
             with self.guard():
                 store.add_texts(
-                    texts=[text for _, text, _ in batch], metadatas=[meta for _, _, meta in batch], ids=[sentence_id for sentence_id, _, _ in batch]
+                    texts=[text for _, text, _ in new], metadatas=[meta for _, _, meta in new], ids=[sentence_id for sentence_id, _, _ in new]
                 )
             if progress:
-                progress(len(batch))
+                progress(len(new))
 
     def drop_version(self, collection: str) -> None:
         self._vectorstores.pop(collection, None)
@@ -482,7 +482,7 @@ class SentenceIndex:
         LangChain's store for 50 documents with their metadata took ~20 ms at 13,000 sentences)."""
         with self._reading(collection) as raw:
             result = raw.query(query_embeddings=[list(query_embedding)], n_results=k, include=["distances"])
-        return [(sentence_id, 1.0 - distance) for sentence_id, distance in zip(result["ids"][0], result["distances"][0])]
+        return [(sentence_id, 1.0 - distance) for sentence_id, distance in zip(result["ids"][0], result["distances"][0], strict=True)]
 
 
 def check_embedder(manifest: dict[str, Any], model_id: str) -> None:

@@ -123,8 +123,8 @@ def ingest(
                 to_embed.append((sentence.sentence_id, sentence.text, meta))
                 written += 1
         stale = [row for row, _, _ in old_records if row.doc_id == article.doc_id and row.position >= len(article.sentences)]
-        unchanged = len(article.sentences) - written
-        reports.append(DocumentReport(article.doc_id, article.title, len(article.sentences), written, len(stale), unchanged, article.source))
+        kept = len(article.sentences) - written
+        reports.append(DocumentReport(article.doc_id, article.title, len(article.sentences), written, len(stale), kept, article.source))
 
     if to_embed:
         progress.embedding(len(to_embed))
