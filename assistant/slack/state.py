@@ -98,8 +98,21 @@ def create(path: Path, schema: str) -> None:
     """Create the file (and its folder) and the tables in `schema` if they are missing."""
     path.parent.mkdir(parents=True, exist_ok=True)
     with connect(path) as db:
-        db.execute("PRAGMA journal_mode=WAL")
+        _use_wal(db)
         db.executescript(schema)
+
+
+def _use_wal(db: sqlite3.Connection, attempts: int = 50) -> None:
+    """Switch the file to write-ahead logging. Two bots starting together can find the file locked:
+    SQLite fails a journal-mode change at once instead of waiting out the busy timeout, so retry."""
+    for attempt in range(attempts):
+        try:
+            db.execute("PRAGMA journal_mode=WAL")
+            return
+        except sqlite3.OperationalError as exc:
+            if "locked" not in str(exc) or attempt == attempts - 1:
+                raise
+            time.sleep(0.1)
 
 
 # -- claims: exactly-once answering ----------------------------------------------------------------
