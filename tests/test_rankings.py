@@ -27,7 +27,7 @@ from tests.conftest import ROOT
 
 RANKINGS = ROOT / "tests" / "data" / "rankings.json"
 TOP = 10
-CASE_STRIDE = 3
+CASE_STRIDE = 4
 
 
 def recorded() -> dict:
@@ -96,7 +96,7 @@ def one_index(tmp_path_factory):
     articles = load_suite()
     settings = Settings(_env_file=None, data_dir=tmp_path_factory.mktemp("one-index"), chroma_url=None, llm=None, collection="rankings")
     ingest([str(article.source) for article in articles], settings=settings)
-    # Every third case (about 200, all articles, kinds and follow-ups): the reference scoring costs
+    # Every fourth case (about 150, all articles, kinds and follow-ups): the reference scoring costs
     # a rank-bm25 pass per document per question, and every case is already checked each article
     # alone against the recording (tests/test_eval_gates.py).
     cases = [case for article in articles for case in article.cases]

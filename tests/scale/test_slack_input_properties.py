@@ -99,7 +99,7 @@ def assert_safe(message: dict) -> None:
             assert all(text.strip() for text in mrkdwn_texts({"text": "x", "blocks": [block]})), f"an empty text in {block}"
 
 
-@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
+@settings(max_examples=120, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
 @given(answer=answers, echo=st.booleans())
 def test_answer_blocks_are_escaped_and_within_limits(answer, echo):
     message = answer_message(answer, "message:C1:1732000000.000100", echo_question=echo)
