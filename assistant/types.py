@@ -22,15 +22,7 @@ class Hit:
     source: str = ""
 
     def to_dict(self) -> dict:
-        return {
-            "sentence_id": self.sentence_id,
-            "doc_id": self.doc_id,
-            "position": self.position,
-            "text": self.text,
-            "score": round(self.score, 4),
-            "title": self.title,
-            "source": self.source,
-        }
+        return _sentence_fields(self)
 
     def __repr__(self) -> str:
         return f"Hit({self.sentence_id!r}, score={self.score:.3f}, text={_short(self.text)!r})"
@@ -69,18 +61,7 @@ class Citation:
         )
 
     def to_dict(self) -> dict:
-        return {
-            "marker": self.marker,
-            "sentence_id": self.sentence_id,
-            "doc_id": self.doc_id,
-            "position": self.position,
-            "text": self.text,
-            "score": round(self.score, 4),
-            "title": self.title,
-            "source": self.source,
-            "url": self.url,
-            "highlights": list(self.highlights),
-        }
+        return {"marker": self.marker, **_sentence_fields(self), "url": self.url, "highlights": list(self.highlights)}
 
 
 Language = Literal["id", "en", "other"]
@@ -153,6 +134,19 @@ class Turn:
 
     role: Literal["user", "assistant"]
     text: str
+
+
+def _sentence_fields(sentence: Hit | Citation) -> dict:
+    """What a retrieved or cited sentence says about itself in `to_dict()`."""
+    return {
+        "sentence_id": sentence.sentence_id,
+        "doc_id": sentence.doc_id,
+        "position": sentence.position,
+        "text": sentence.text,
+        "score": round(sentence.score, 4),
+        "title": sentence.title,
+        "source": sentence.source,
+    }
 
 
 def _sentence_lines(label: str, text: str, sentence_id: str, position: int) -> list[str]:
