@@ -69,11 +69,9 @@ class SparseBM25:
         posting_terms = array("i")
         posting_weights = array("d")
         doc_of = array("i")
-        doc_start = array("q")
 
         def add_document(doc_id: str, doc_rows: list[tuple[str, Sequence[str]]]) -> None:
             first_row = len(self.sentence_ids)
-            doc_start.append(first_row)
             for offset, (term_row, weight) in enumerate(_document_weights([tokens for _, tokens in doc_rows])):
                 for term, value in zip(term_row, weight, strict=True):
                     posting_rows.append(first_row + offset)
@@ -99,23 +97,67 @@ class SparseBM25:
         if current is not None:
             add_document(current, pending)
 
-        doc_start.append(len(self.sentence_ids))
+        self._arrange(
+            np.frombuffer(doc_of, dtype=np.int32),
+            list(term_numbers),
+            np.frombuffer(posting_rows, dtype=np.int32),
+            np.frombuffer(posting_terms, dtype=np.int32),
+            np.frombuffer(posting_weights, dtype=np.float64),
+        )
+
+    def _arrange(self, doc_of: np.ndarray, terms: list[str], rows: np.ndarray, term_ids: np.ndarray, weights: np.ndarray) -> None:
+        """Lay the postings (row, term, weight) out for search; `sentence_ids` and `doc_ids` are set,
+        `doc_of[row]` numbers each row's document, documents' rows contiguous and in order."""
         self.row_of = {sentence_id: row for row, sentence_id in enumerate(self.sentence_ids)}
-        self.doc_of = np.frombuffer(doc_of, dtype=np.int32)
-        self._doc_start = np.frombuffer(doc_start, dtype=np.int64)
+        self.doc_of = doc_of
+        self._doc_start = np.searchsorted(doc_of, np.arange(len(self.doc_ids) + 1)).astype(np.int64)
         self._doc_numbers = {doc_id: number for number, doc_id in enumerate(self.doc_ids)}
-        self.terms = list(term_numbers)
-        self._term_numbers = term_numbers
-        rows = np.frombuffer(posting_rows, dtype=np.int32)
-        terms = np.frombuffer(posting_terms, dtype=np.int32)
-        weights = np.frombuffer(posting_weights, dtype=np.float64)
+        self.terms = terms
+        self._term_numbers = {term: number for number, term in enumerate(terms)}
         # Postings by term (for questions) and by row (a sentence's or a document's terms), CSR style.
-        by_term = np.argsort(terms, kind="stable")
+        by_term = np.argsort(term_ids, kind="stable")
         self._term_rows = rows[by_term]
         self._term_weights = weights[by_term]
-        self._term_start = np.searchsorted(terms[by_term], np.arange(len(self.terms) + 1))
-        self._row_terms = terms  # postings were appended row by row, so already grouped by row
-        self._row_start = np.searchsorted(rows, np.arange(len(self.sentence_ids) + 1))
+        self._term_start = np.searchsorted(term_ids[by_term], np.arange(len(terms) + 1))
+        by_row = np.argsort(rows, kind="stable")
+        self._row_terms = term_ids[by_row]
+        self._row_start = np.searchsorted(rows[by_row], np.arange(len(self.sentence_ids) + 1))
+
+    def replaced(self, removed: Iterable[str], sentences: Iterable[tuple[str, str, Sequence[str]]]) -> SparseBM25:
+        """A new index: this one without the documents in `removed` and those `sentences` bring a new
+        version of, plus `sentences` (same form as the constructor's). Costs the changed documents'
+        weights and one re-sort of the postings, not a rebuild: scores are per document, so nothing
+        else changes."""
+        added = SparseBM25(sentences)
+        dropped = {self._doc_numbers[doc_id] for doc_id in (*removed, *added.doc_ids) if doc_id in self._doc_numbers}
+        kept_docs = np.asarray([number not in dropped for number in range(len(self.doc_ids))], dtype=bool)
+        kept_rows = kept_docs[self.doc_of] if len(self.doc_of) else np.zeros(0, dtype=bool)
+        new_row = (np.cumsum(kept_rows) - 1).astype(np.int32)
+        new_doc = (np.cumsum(kept_docs) - 1).astype(np.int32)
+
+        term_ids = np.repeat(np.arange(len(self.terms), dtype=np.int32), np.diff(self._term_start))
+        keep = kept_rows[self._term_rows] if len(self._term_rows) else np.zeros(0, dtype=bool)
+        terms = list(self.terms)
+        numbers = dict(self._term_numbers)
+        for term in added.terms:
+            numbers.setdefault(term, len(numbers))
+            if len(terms) < len(numbers):
+                terms.append(term)
+        remap = np.asarray([numbers[term] for term in added.terms], dtype=np.int32)
+        added_term_ids = np.repeat(np.arange(len(added.terms), dtype=np.int32), np.diff(added._term_start))
+
+        merged = SparseBM25([])
+        merged.sentence_ids = [sentence_id for sentence_id, kept in zip(self.sentence_ids, kept_rows.tolist(), strict=True) if kept] + added.sentence_ids
+        merged.doc_ids = [doc_id for doc_id, kept in zip(self.doc_ids, kept_docs.tolist(), strict=True) if kept] + added.doc_ids
+        offset_rows = int(kept_rows.sum())
+        merged._arrange(
+            np.concatenate([new_doc[self.doc_of[kept_rows]], added.doc_of + int(kept_docs.sum())]).astype(np.int32),
+            terms,
+            np.concatenate([new_row[self._term_rows[keep]], added._term_rows + offset_rows]).astype(np.int32),
+            np.concatenate([term_ids[keep], remap[added_term_ids] if len(added_term_ids) else np.zeros(0, dtype=np.int32)]).astype(np.int32),
+            np.concatenate([self._term_weights[keep], added._term_weights]),
+        )
+        return merged
 
     def __len__(self) -> int:
         return len(self.sentence_ids)

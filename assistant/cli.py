@@ -143,7 +143,7 @@ def _documents(args) -> int:
     settings = _settings()
     infos = documents(settings=settings)
     if args.json:
-        payload = {"index": settings.chroma_location, "version": infos[0].version if infos else None, "documents": [info.to_dict() for info in infos]}
+        payload = {"index": settings.chroma_location, "documents": [info.to_dict() for info in infos]}
         print(json.dumps(payload, ensure_ascii=False, indent=2))
         return 0
     console = _console()
@@ -152,12 +152,12 @@ def _documents(args) -> int:
         return 0
     from rich.table import Table
 
-    table = Table(title=f"{len(infos)} document{'s' if len(infos) != 1 else ''} in {_escape(settings.chroma_location)}", title_justify="left",
-                  caption=f"active version: {_escape(infos[0].version)}", caption_justify="left")
-    for column in ("id", "title", "source", "sentences", "ingested at"):
+    table = Table(title=f"{len(infos)} document{'s' if len(infos) != 1 else ''} in {_escape(settings.chroma_location)}", title_justify="left")
+    for column in ("id", "title", "source", "sentences", "ingested at", "version"):
         table.add_column(column, justify="right" if column == "sentences" else "left", overflow="fold")
     for info in infos:
-        table.add_row(_escape(info.doc_id), _escape(info.title), _escape(info.source), str(info.sentences), info.ingested_at[:16].replace("T", " "))
+        table.add_row(_escape(info.doc_id), _escape(info.title), _escape(info.source), str(info.sentences), info.ingested_at[:16].replace("T", " "),
+                      info.version)
     console.print(table)
     return 0
 

@@ -37,7 +37,7 @@ class Assistant:
         settings = (settings or Settings()).with_overrides(**overrides) if overrides else (settings or Settings())
         embedder = make_embedder(settings.embedding, num_threads=settings.embedding_threads)
         index = SentenceIndex(settings, embedder)
-        searcher = SentenceSearcher(index, index.snapshot(with_sentences=False), mode=settings.retrieval)
+        searcher = SentenceSearcher(index, index.snapshot(), mode=settings.retrieval)
         assistant = cls(settings, index, searcher)
         assistant.answerer  # noqa: B018 - built now so a bad ASSISTANT_LLM fails at start-up, not on the first question
         return assistant

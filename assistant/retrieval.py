@@ -19,7 +19,7 @@ from assistant.bm25 import LexicalScores, SparseBM25
 from assistant.lexicon import Lexicon, default_lexicon, term_occurs
 from assistant.query import TYPED_KINDS, Query
 from assistant.spans import answer_spans
-from assistant.store import SentenceIndex, Snapshot, StoredSentence, VersionGoneError
+from assistant.store import DocumentRecord, SentenceIndex, Snapshot, StoredSentence, VersionGoneError
 from assistant.types import Hit, Turn
 
 RETRIEVAL_MODES = ("dense", "hybrid")
@@ -84,6 +84,7 @@ class SentenceSearcher:
         self.bm25_weight = bm25_weight
         self.refresh_seconds = refresh_seconds
         self.base_lexicon = lexicon or default_lexicon()
+        index.open_for_reading(snapshot.collection)  # the vectors as of now, which include every version `snapshot` names
         self._state = _SearchState(index, snapshot, self.base_lexicon)
         # Questions repeat (Slack retries, follow-up blends, the eval's retrieve-then-ask): embed once.
         self._embed_query = lru_cache(maxsize=1024)(index.embedder.embed_query)
@@ -118,7 +119,10 @@ class SentenceSearcher:
         return self._state.snapshot.manifest.get("documents", {}).get(doc_id, {})
 
     def refresh(self, force: bool = False) -> bool:
-        """Move to the active version if ingest switched it; True if the searcher moved."""
+        """Follow the documents ingest switched since this searcher's snapshot; True if any changed.
+
+        The catalog header is read (at most every `refresh_seconds`); when its generation moved, only
+        the catalog records switched since are read, and the BM25 index is patched with them."""
         now = time.monotonic()
         if not force and now - self._checked_at < self.refresh_seconds:
             return False
@@ -127,11 +131,28 @@ class SentenceSearcher:
             text = self.index.manifest_text()
             if text is not None and text == self._manifest_text:
                 return False
-            manifest = self.index.require_manifest()
-            self._manifest_text = text
-            if manifest["collection"] == self._state.snapshot.collection:
+            header = self.index.read_header() if text is not None else None
+            if header is None:  # the index was deleted under us
+                self.index.require_manifest()
                 return False
-            self._state = _SearchState(self.index, self.index.snapshot(manifest, with_sentences=False), self.base_lexicon)
+            change = self.index.changes_since(self._state.snapshot, header)
+            if change is None:  # rebuilt from nothing, or another embedder: read it all again
+                snapshot, changed = self.index.snapshot(), None
+            else:
+                snapshot, changed = change
+                if not changed and snapshot.collection == self._state.snapshot.collection:
+                    self._manifest_text = text
+                    return False
+            if not snapshot.manifest["documents"]:
+                self.index.require_manifest()  # emptied (reset): "nothing has been ingested", until the next ingest
+            # After reading the catalog: the vectors then hold every version it names.
+            if not self.index.open_for_reading(snapshot.collection):
+                return False  # a writer holds the index; stay on this snapshot and look again next time
+            self._manifest_text = text
+            if changed is None:
+                self._state = _SearchState(self.index, snapshot, self.base_lexicon)
+            else:
+                self._state = _SearchState(self.index, snapshot, self.base_lexicon, previous=self._state, changed=changed)
             return True
 
     def clear_query_cache(self) -> None:
@@ -187,7 +208,7 @@ class SentenceSearcher:
         unless cosines are tiny. Candidates: the dense ones and the k best BM25 ones; all BM25 matches
         in the rare case one left out could still reach the k-th score."""
         texts = _texts(query)
-        dense = self.index.dense_search(state.snapshot.collection, self._embed_query(query.text), k=min(len(state.bm25), max(DENSE_CANDIDATES, k)))
+        dense = self.index.dense_search(state.snapshot, self._embed_query(query.text), k=min(len(state.bm25), max(DENSE_CANDIDATES, k)))
         lexical = self._lexical(state, texts)
         scoring = _Scoring(query, texts, [dict(dense)], [None], lexical, _typed(query))
         candidates = list(scoring.cosines[0])
@@ -213,7 +234,7 @@ class SentenceSearcher:
         typed = _typed(query)
         n = max(DENSE_CANDIDATES, k)
         while True:
-            dense = [self.index.dense_search(state.snapshot.collection, self._embed_query(text), k=min(n, total)) for text, _ in texts]
+            dense = [self.index.dense_search(state.snapshot, self._embed_query(text), k=min(n, total)) for text, _ in texts]
             nth = [matches[-1][1] if matches else 0.0 for matches in dense]
             cosines = [dict(matches) for matches in dense]
             candidates = list(dict.fromkeys(sentence_id for known in cosines for sentence_id in known))
@@ -237,7 +258,7 @@ class SentenceSearcher:
         self, state: _SearchState, texts: Sequence[tuple[str, Sequence[str]]], cosines: list[dict[str, float]], candidates: list[str]
     ) -> None:
         missing = list(dict.fromkeys(sentence_id for sentence_id in candidates for known in cosines if sentence_id not in known))
-        embeddings = self.index.get_embeddings(state.snapshot.collection, missing)
+        embeddings = self.index.get_embeddings(state.snapshot, missing)
         found = [sentence_id for sentence_id in missing if sentence_id in embeddings]
         if not found:
             return
@@ -291,7 +312,7 @@ class SentenceSearcher:
             for sentence_id in sentences
             if any(beyond is not None and sentence_id not in cosines for cosines, beyond in zip(scoring.cosines, scoring.beyond, strict=True))
         ]
-        embeddings = self.index.get_embeddings(state.snapshot.collection, unknown)
+        embeddings = self.index.get_embeddings(state.snapshot, unknown)
         result = []
         for sentence_id, sentence in sentences.items():
             per_text = []
@@ -378,10 +399,14 @@ def _average(first: ScoredSentence | None, second: ScoredSentence | None) -> Sco
 
 
 class _SearchState:
-    """Everything a question needs from one index version. The BM25 index is built at its first use
-    (once, whichever thread asks first) and shared; sentences and vocabularies are read on demand."""
+    """Everything a question needs from one catalog snapshot. The BM25 index is built at its first use
+    (once, whichever thread asks first) and shared; sentences and vocabularies are read on demand.
+    A state that follows a switch (`previous`, `changed`) patches the previous one's BM25 index and
+    keeps what it had read of the documents that did not change."""
 
-    def __init__(self, index: SentenceIndex, snapshot: Snapshot, lexicon: Lexicon) -> None:
+    def __init__(
+        self, index: SentenceIndex, snapshot: Snapshot, lexicon: Lexicon, previous: _SearchState | None = None, changed: Sequence[DocumentRecord] = ()
+    ) -> None:
         self.index = index
         self.snapshot = snapshot
         self.lexicon = lexicon.with_article_places(
@@ -391,18 +416,29 @@ class _SearchState:
         self._bm25: SparseBM25 | None = None
         self._vocabularies: OrderedDict[str, frozenset[str]] = OrderedDict()
         self._lock = threading.Lock()
+        self._previous = previous
+        self._changed = tuple(changed)
+        if previous is not None:
+            changed_ids = {record.doc_id for record in changed}
+            self.sentences.remember(sentence for sentence in previous.sentences.kept() if sentence.doc_id not in changed_ids)
+            self._vocabularies.update((doc_id, terms) for doc_id, terms in previous._vocabularies.items() if doc_id not in changed_ids)
 
     @property
     def bm25(self) -> SparseBM25:
         if self._bm25 is None:
             with self._lock:
                 if self._bm25 is None:
-                    rows = (
-                        self.index.sentence_terms(self.snapshot.collection)
-                        if not self.snapshot.sentences
-                        else [(row.sentence_id, row.doc_id, row.stems.split()) for row in self.snapshot.sentences]
-                    )
-                    self._bm25 = SparseBM25(rows)
+                    previous = self._previous._bm25 if self._previous is not None else None
+                    if previous is not None and not self._changed:  # a compaction: the same sentences
+                        self._bm25 = previous
+                    elif previous is not None:
+                        added = [
+                            (sentence_id, record.doc_id, terms.split()) for record in self._changed if record.version for sentence_id, terms in record.terms
+                        ]
+                        self._bm25 = previous.replaced([record.doc_id for record in self._changed], added)
+                    else:
+                        self._bm25 = SparseBM25(self.index.sentence_terms(self.snapshot))
+                    self._previous = None  # not kept alive: a chain of states would hold every old index
         return self._bm25
 
     def vocabulary(self, doc_id: str) -> frozenset[str]:
@@ -435,6 +471,10 @@ class SentenceLookup(Mapping[str, StoredSentence]):
             while len(self._kept) > SENTENCES_KEPT:
                 self._kept.popitem(last=False)
 
+    def kept(self) -> list[StoredSentence]:
+        with self._lock:
+            return list(self._kept.values())
+
     def fetch(self, sentence_ids: Iterable[str]) -> dict[str, StoredSentence]:
         """The sentences among `sentence_ids` that the version holds, in the order asked."""
         wanted = list(dict.fromkeys(sentence_ids))
@@ -442,7 +482,7 @@ class SentenceLookup(Mapping[str, StoredSentence]):
             found = {sentence_id: self._kept[sentence_id] for sentence_id in wanted if sentence_id in self._kept}
         missing = [sentence_id for sentence_id in wanted if sentence_id not in found and sentence_id in self._state.bm25.row_of]
         for start in range(0, len(missing), 1000):
-            read = self._state.index.get_sentences(self._state.snapshot.collection, missing[start : start + 1000])
+            read = self._state.index.get_sentences(self._state.snapshot, missing[start : start + 1000])
             self.remember(read)
             found |= {sentence.sentence_id: sentence for sentence in read}
         return {sentence_id: found[sentence_id] for sentence_id in wanted if sentence_id in found}

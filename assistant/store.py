@@ -1,26 +1,47 @@
-"""The sentence index in Chroma: immutable versions behind one catalog entry.
+"""The sentence index in Chroma: one sentence collection that ingest only adds to, and a catalog naming each document's active version.
 
 Layout (collection names for the default `ASSISTANT_COLLECTION=article_sentences`):
 
-- `article_sentences` — the catalog. Holds no records; its metadata is the index manifest
-  (embedding model and dimension, splitter settings, package version, per-document hashes and
-  related headlines) including `collection`: the name of the active version.
-- `article_sentences__v<hash>` — one version: one record per article sentence. id `doc_id#NN`,
-  document = the exact sentence text, metadata = doc id, position, offsets, title, source, the
-  neighbouring sentences (`context`) and the Indonesian stems BM25 uses (computed at ingest).
+- `article_sentences` — the catalog header. Holds no records; its metadata is a small JSON header:
+  format, embedding model and dimension, splitter, language data digest, an `epoch` (new for every
+  index built from nothing), a `generation` counter raised by every switch, the name of the active
+  sentence collection and how many live sentences it holds.
+- `article_sentences__documents` — the catalog: one record per document id, naming the document's
+  active `version` (a hash of its content and of everything that shapes its records; "" once
+  removed), the `generation` that switched it, its entry (title, source, hash, sentence count,
+  places, off-topic calibration…) and its sentences' BM25 terms.
+- `article_sentences__s<random>` — the sentence collection: every sentence of the stored versions,
+  id `doc_id#NN@version`, document = the exact sentence text, metadata = doc id, version, position,
+  offsets, title, source, the neighbouring sentences (`context`) and the stems BM25 uses.
 
-Ingest writes a complete new version and then switches the catalog to it in one metadata write,
-so readers see wholly the old or wholly the new article, and an ingest killed halfway leaves the
-previous version active. The version before the active one is kept for readers still on it.
+Changing a document costs what that document costs, whatever the archive holds: its new version's
+sentences are added beside the old ones (invisible to readers, whose snapshots name the old version),
+then one catalog write switches it and the header's generation tells readers, which re-read only the
+records switched since the generation they hold. An ingest killed before its switch leaves the
+previous state answering.
+
+Records are never deleted from the sentence collection: an embedded Chroma reader in another process
+keeps the vectors it loaded, and deletions made meanwhile by another process leave its view wrong
+(additions are merely invisible to it until it reopens, which readers do at every switch). Replaced
+versions stay hidden until a compaction copies the live sentences into a new collection (when hidden
+records pile up, and at once for `remove`); the replaced collection is dropped at the next write, or
+at once after a removal so removed text leaves Chroma.
 """
 
 from __future__ import annotations
 
+import contextlib
+import fcntl
 import json
 import os
-from collections.abc import Callable, Iterator, Sequence
+import secrets
+import threading
+import time
+import weakref
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass
+from functools import cached_property
 from typing import Any
 from urllib.parse import urlparse
 
@@ -36,11 +57,22 @@ from assistant.settings import Settings
 from assistant.types import Hit
 
 MANIFEST_KEY = "assistant_manifest"
-MANIFEST_FORMAT = 3
-VERSION_SEPARATOR = "__v"
-VERSIONS_KEPT = 2
-"""The active version and the one before it, for readers that started a question just before a switch."""
+MANIFEST_FORMAT = 4
+DOCUMENTS_SUFFIX = "__documents"
+SENTENCES_SEPARATOR = "__s"
+"""Sentence collections are `article_sentences__s<random>`: a new one at each compaction."""
+LEGACY_VERSION_SEPARATOR = "__v"
+"""Format 3 kept one collection per index version (`article_sentences__v<hash>`); the first write deletes them."""
+VERSION_MARK = "@"
 WRITE_BATCH = 16
+RECORD_PAGE = 1000
+REOPEN_GRACE_SECONDS = 30.0
+"""How long a reader's previous embedded client stays open after `open_for_reading`, for questions running on it."""
+READ_LOCK_WAIT_SECONDS = 5.0
+LOCK_FILE = "assistant.lock"
+COMPACT_FRACTION = 0.25
+COMPACT_MINIMUM = 200
+"""Ingest compacts when hidden records exceed this many and COMPACT_FRACTION of the live ones."""
 
 
 @dataclass(frozen=True)
@@ -58,10 +90,10 @@ class StoredSentence:
         return Hit(self.sentence_id, self.doc_id, self.position, self.text, score, self.title, self.source)
 
     @classmethod
-    def from_record(cls, sentence_id: str, text: str, meta: dict[str, Any]) -> StoredSentence:
-        """From a Chroma record: its id, document (the sentence text) and metadata."""
+    def from_record(cls, chroma_id: str, text: str, meta: dict[str, Any]) -> StoredSentence:
+        """From a Chroma record: its id (`doc_id#NN@version`), document (the sentence text) and metadata."""
         return cls(
-            sentence_id=sentence_id,
+            sentence_id=split_record_id(chroma_id)[0],
             doc_id=meta["doc_id"],
             position=int(meta["position"]),
             text=text,
@@ -74,11 +106,30 @@ class StoredSentence:
 
 @dataclass(frozen=True)
 class Snapshot:
-    """One version of the index as a reader sees it: its manifest, its collection, its sentences."""
+    """The catalog as one reader sees it: the header, every document's entry with its active
+    `version`, and the sentence collection. Each question runs against one snapshot."""
 
     manifest: dict[str, Any]
     collection: str
-    sentences: tuple[StoredSentence, ...] = field(default=())
+
+    @cached_property
+    def _versions(self) -> dict[str, str]:
+        return {doc_id: entry["version"] for doc_id, entry in self.manifest["documents"].items()}
+
+    @cached_property
+    def sentence_count(self) -> int:
+        return sum(int(entry.get("sentences", 0)) for entry in self.manifest["documents"].values())
+
+    @property
+    def generation(self) -> int:
+        return int(self.manifest.get("generation", 0))
+
+    def version_of(self, sentence_id: str) -> str | None:
+        """The version of the sentence's document this snapshot answers from (None: not in it)."""
+        return self._versions.get(sentence_id.rpartition("#")[0])
+
+    def record_id(self, sentence_id: str) -> str:
+        return record_id(sentence_id, self._versions.get(sentence_id.rpartition("#")[0], ""))
 
 
 def open_chroma_client(settings: Settings, *, create: bool = False):
@@ -96,11 +147,82 @@ def open_chroma_client(settings: Settings, *, create: bool = False):
             f"There is no index in {settings.chroma_dir} yet. Build one with: assistant ingest [PATH|URL ...] "
             "(or set ASSISTANT_DATA_DIR to the folder that holds it)."
         )
-    import chromadb
     from chromadb.config import Settings as ChromaSettings
 
     settings.chroma_dir.mkdir(parents=True, exist_ok=True)
-    return chromadb.PersistentClient(path=str(settings.chroma_dir), settings=ChromaSettings(anonymized_telemetry=False))
+    return _private_persistent_client(str(settings.chroma_dir), ChromaSettings(anonymized_telemetry=False))
+
+
+_SYSTEM_CACHE_LOCK = threading.Lock()
+
+
+def _private_persistent_client(path: str, chroma_settings):
+    """An embedded client on a Chroma `System` of its own, not the one chromadb shares per folder.
+
+    An embedded Chroma process keeps a collection's vector index in memory from the moment it first
+    reads it, and never sees records another process adds later (its counts do, its queries do not).
+    With every version in one collection, a bot would keep answering from the vectors it loaded at
+    start-up. So a reader opens a fresh System when the catalog changes (`SentenceIndex.reopen`),
+    and each writer works on its own; chromadb's per-folder cache would hand both the stale one.
+    The System is stopped when its SentenceIndex lets it go (`_stop_once`).
+    """
+    import chromadb
+    from chromadb.api.shared_system_client import SharedSystemClient
+
+    cache = SharedSystemClient._identifier_to_system
+    with _SYSTEM_CACHE_LOCK:  # chromadb keys its cache by the folder as given (`persist_directory`)
+        shared = cache.pop(path, None)
+        try:
+            client = chromadb.PersistentClient(path=path, settings=chroma_settings)
+        finally:
+            ours = cache.pop(path, None)
+            if shared is not None:
+                cache[path] = shared
+            if ours is not None:
+                SharedSystemClient._decrement_refcount(path)
+    client._assistant_stop = _stop_once([ours] if ours is not None else [])  # type: ignore[attr-defined]
+    return client
+
+
+@contextmanager
+def _folder_lock(settings: Settings, *, exclusive: bool) -> Iterator[bool]:
+    """flock on the embedded index folder: writers exclusive (waiting as long as it takes), readers
+    shared (waiting up to READ_LOCK_WAIT_SECONDS; yields False if they could not get it). A server
+    (ASSISTANT_CHROMA_URL) needs none: it is one process. The OS drops the lock of a killed process."""
+    if settings.chroma_url or not settings.chroma_dir.is_dir():
+        yield True
+        return
+    descriptor = os.open(settings.chroma_dir / LOCK_FILE, os.O_RDWR | os.O_CREAT, 0o644)
+    try:
+        if exclusive:
+            fcntl.flock(descriptor, fcntl.LOCK_EX)
+        else:
+            deadline = time.monotonic() + READ_LOCK_WAIT_SECONDS
+            while True:
+                try:
+                    fcntl.flock(descriptor, fcntl.LOCK_SH | fcntl.LOCK_NB)
+                    break
+                except BlockingIOError:
+                    if time.monotonic() > deadline:
+                        yield False
+                        return
+                    time.sleep(0.02)
+        yield True
+    finally:
+        os.close(descriptor)  # closing releases the lock
+
+
+def _stop_once(systems: list) -> Callable[[], None]:
+    stopped = threading.Event()
+
+    def stop() -> None:
+        if not stopped.is_set():
+            stopped.set()
+            for system in systems:
+                with contextlib.suppress(Exception):  # stopping is best effort; a failure must not reach a question
+                    system.stop()
+
+    return stop
 
 
 def _open_http_client(settings: Settings):
@@ -193,7 +315,32 @@ def _refuse_denied_responses(client, settings: Settings) -> None:
 
 
 class VersionGoneError(Exception):
-    """The version a reader was on has been collected; the reader should move to the active one."""
+    """A sentence the reader's catalog names has been collected; the reader should move to the current catalog."""
+
+
+@dataclass(frozen=True)
+class DocumentRecord:
+    """One document's record in the catalog, as writers see it."""
+
+    doc_id: str
+    version: str
+    """The version readers answer from; "" once the document was removed."""
+    entry: dict[str, Any]
+    source_key: str
+    generation: int
+    terms: tuple[tuple[str, str], ...] = ()
+    """(sentence id, BM25 terms separated by spaces) of the active version, in document order."""
+
+
+def record_id(sentence_id: str, version: str) -> str:
+    """The Chroma id of one sentence of one version of its document: `doc_id#NN@version`."""
+    return f"{sentence_id}{VERSION_MARK}{version}"
+
+
+def split_record_id(chroma_id: str) -> tuple[str, str]:
+    """(sentence id, version) from a Chroma id."""
+    sentence_id, _, version = chroma_id.rpartition(VERSION_MARK)
+    return sentence_id, version
 
 
 class SentenceIndex:
@@ -203,8 +350,8 @@ class SentenceIndex:
         self.settings = settings
         self.embedder = embedder
         self._client = client
-        self._vectorstores: dict[str, Any] = {}
-        self._readers: dict[str, Any] = {}
+        self._vectorstore: Any = None
+        self._collections: dict[str, Any] = {}
 
     # -- connections ---------------------------------------------------------------------------
 
@@ -215,45 +362,135 @@ class SentenceIndex:
             self._client = open_chroma_client(self.settings)
         return self._client
 
+    @property
+    def _client(self):
+        return self.__client
+
+    @_client.setter
+    def _client(self, client) -> None:
+        # An embedded client's own Chroma System is stopped once nothing uses it (see `_private_persistent_client`).
+        self.__client = client
+        stop = getattr(client, "_assistant_stop", None)
+        if stop is not None:
+            weakref.finalize(client, stop)
+
     def open_for_writing(self) -> None:
         """Connect, creating the embedded index folder if needed (ingest does this; readers never do)."""
         if self._client is None:
             self._client = open_chroma_client(self.settings, create=True)
 
+    def close(self) -> None:
+        """Stop this index's embedded Chroma (writers do when done; readers when garbage-collected)."""
+        stop = getattr(self._client, "_assistant_stop", None)
+        self._client = None
+        self._collections = {}
+        self._vectorstore = None
+        if stop is not None:
+            stop()
+
+    @property
+    def documents_collection(self) -> str:
+        return self.settings.collection + DOCUMENTS_SUFFIX
+
+    def new_sentences_collection(self) -> str:
+        """A name for a new sentence collection (the first one, or a compaction's)."""
+        return f"{self.settings.collection}{SENTENCES_SEPARATOR}{secrets.token_hex(4)}"
+
     def vectorstore(self, collection: str):
-        """The langchain-chroma store over one version (cached per version)."""
-        if collection not in self._vectorstores:
+        """The langchain-chroma store over a sentence collection: ingest embeds and writes through it."""
+        if self._vectorstore is None or self._vectorstore[0] != collection:
             from langchain_chroma import Chroma
 
-            with self.guard():
-                self._vectorstores[collection] = Chroma(
+            with self.writing():
+                store = Chroma(
                     client=self.client,
                     collection_name=collection,
                     embedding_function=self.embedder,
                     collection_configuration={"hnsw": {"space": "cosine"}},
                 )
-        return self._vectorstores[collection]
+            # The store embeds, then writes; only the write takes the folder's lock, so readers are
+            # not kept waiting while the embedder runs.
+            store._chroma_collection = _WritesLocked(store._chroma_collection, self.writing)  # type: ignore[assignment]
+            self._vectorstore = (collection, store)
+        return self._vectorstore[1]
 
-    def _raw_collection(self, name: str):
-        with self.guard():
-            return self.client.get_or_create_collection(name, embedding_function=None, configuration={"hnsw": {"space": "cosine"}})
+    def _collection(self, name: str, *, create: bool = False):
+        """A collection (kept per name: looking one up is a Chroma round trip). Readers (`create=False`)
+        get VersionGoneError where it does not exist: `reset` deleted it meanwhile."""
+        if name not in self._collections:
+            with self.writing() if create else self.guard():
+                if create:
+                    self._collections[name] = self.client.get_or_create_collection(
+                        name, embedding_function=None, configuration={"hnsw": {"space": "cosine"}}
+                    )
+                else:
+                    try:
+                        self._collections[name] = self.client.get_collection(name, embedding_function=None)
+                    except Exception as exc:
+                        if _is_not_found(exc):
+                            raise VersionGoneError(name) from exc
+                        raise
+        return self._collections[name]
 
     @contextmanager
-    def _reading(self, collection: str) -> Iterator[Any]:
-        """A version's collection for the per-question reads, kept per name (looking it up is a Chroma
-        round trip); a version an ingest has collected meanwhile raises VersionGoneError."""
+    def _reading(self, name: str) -> Iterator[Any]:
+        """A collection for the per-question reads; one deleted meanwhile raises VersionGoneError."""
         try:
             with self.guard():
-                if collection not in self._readers:
-                    self._readers[collection] = self.client.get_collection(collection, embedding_function=None)
-                yield self._readers[collection]
-        except IndexProblemError:  # unavailable, or the credentials refused: not a collected version
+                yield self._collection(name)
+        except (IndexProblemError, VersionGoneError):
             raise
         except Exception as exc:
-            if "does not exist" in str(exc) or type(exc).__name__ == "NotFoundError":
-                self._readers.pop(collection, None)
-                raise VersionGoneError(collection) from exc
+            if _is_not_found(exc):
+                self._collections.pop(name, None)
+                raise VersionGoneError(name) from exc
             raise
+
+    @contextmanager
+    def writing(self) -> Iterator[None]:
+        """Around every Chroma write: with an embedded index, an exclusive lock on the folder, so a
+        reader never loads the vector index halfway through a write (see `open_for_reading`)."""
+        with self.guard(), _folder_lock(self.settings, exclusive=True) as held:
+            assert held
+            yield
+
+    def open_for_reading(self, collection: str | None) -> bool:
+        """Connect a reader and load the sentence vectors while no write is under way.
+
+        An embedded Chroma System loads a collection's vectors once and never sees what other
+        processes add to it later, so a reader opens a fresh one whenever the catalog changed (and
+        stops the old one a little later, when questions running on it are done). Loaded during
+        another process's write, the view could hold part of it: the folder lock prevents that. A
+        server (ASSISTANT_CHROMA_URL) is always current. False if a writer held the folder for
+        READ_LOCK_WAIT_SECONDS (the caller keeps its view and tries again)."""
+        if self.settings.chroma_url:
+            return True
+        with _folder_lock(self.settings, exclusive=False) as held:
+            if not held:
+                return False
+            client = open_chroma_client(self.settings)
+            if collection and self.embedder is not None:
+                try:
+                    with self.guard():
+                        sentences = client.get_collection(collection, embedding_function=None)
+                        if sentences.count():
+                            sentences.query(query_embeddings=[[1.0] * self.embedder.dimension], n_results=1, include=[])
+                except Exception as exc:
+                    if not _is_not_found(exc):
+                        raise
+            self._replace_client(client)
+            return True
+
+    def _replace_client(self, client) -> None:
+        old = self._client
+        self._client = client
+        self._collections = {}
+        self._vectorstore = None
+        stop = getattr(old, "_assistant_stop", None)
+        if stop is not None:  # later: questions already running on the old client finish first
+            timer = threading.Timer(REOPEN_GRACE_SECONDS, stop)
+            timer.daemon = True
+            timer.start()
 
     @contextmanager
     def guard(self) -> Iterator[None]:
@@ -261,20 +498,13 @@ class SentenceIndex:
         with _translate_connection_errors(self.settings):
             yield
 
-    # -- the catalog -----------------------------------------------------------------------------
-
-    def read_manifest(self) -> dict[str, Any] | None:
-        raw = self.manifest_text()
-        manifest = json.loads(raw) if raw else None
-        if manifest and manifest.get("format") != MANIFEST_FORMAT:
-            raise IndexNotFoundError(f"The index in {self._where()} was written by an older version of the assistant. Run: assistant ingest")
-        return manifest
+    # -- the catalog: header ---------------------------------------------------------------------
 
     def manifest_text(self) -> str | None:
-        """The manifest as stored (JSON), or None if nothing was ever ingested into this Chroma.
-        Readers compare it with the text they last parsed: with thousands of documents, parsing it
-        costs far more than reading it. A missing embedded index folder is IndexNotFoundError (from
-        `client`), so readers never create one."""
+        """The catalog header as stored (JSON), or None if nothing was ever ingested into this Chroma.
+        Readers poll it (every second) and compare it with the text they last saw: it is small, and it
+        changes, with its generation, whenever any document is switched. A missing embedded index
+        folder is IndexNotFoundError (from `client`), so readers never create one."""
         client = self.client
         with self.guard():
             try:
@@ -285,13 +515,25 @@ class SentenceIndex:
                 return None
             return (catalog.metadata or {}).get(MANIFEST_KEY)
 
-    def activate(self, manifest: dict[str, Any]) -> None:
-        """Switch readers to `manifest["collection"]`: one metadata write, so the switch is atomic."""
-        catalog = self._raw_collection(self.settings.collection)
-        with self.guard():
-            catalog.modify(metadata={MANIFEST_KEY: json.dumps(manifest, ensure_ascii=False, sort_keys=True)})
+    def read_header(self) -> dict[str, Any] | None:
+        raw = self.manifest_text()
+        header = json.loads(raw) if raw else None
+        if header and header.get("format") != MANIFEST_FORMAT:
+            raise IndexNotFoundError(
+                f"The index in {self._where()} was written by an older version of the assistant. Run: assistant ingest"
+            )
+        return header
 
-    def new_manifest(self) -> dict[str, Any]:
+    def writable_header(self) -> dict[str, Any]:
+        """The header a writer starts from: the stored one, or a new one where there is none or it is
+        of an older format (whose collections the next write deletes)."""
+        raw = self.manifest_text()
+        header = json.loads(raw) if raw else None
+        if header and header.get("format") == MANIFEST_FORMAT:
+            return header
+        return self.new_header()
+
+    def new_header(self) -> dict[str, Any]:
         from assistant import __version__
         from ingest.article import CONTEXT_WINDOW
 
@@ -301,188 +543,364 @@ class SentenceIndex:
             "embedding": {"id": self.embedder.model_id, "dimension": self.embedder.dimension},
             "splitter": {"name": "indonesian-rules", "version": 1, "context_window": CONTEXT_WINDOW},
             "stemmer": "sastrawi",
+            "epoch": secrets.token_hex(6),
+            "generation": 0,
             "collection": None,
-            "documents": {},
+            "sentences": 0,
         }
+
+    # -- the catalog: documents ------------------------------------------------------------------
+
+    def read_manifest(self) -> dict[str, Any] | None:
+        """Header plus every document's entry (each with its active `version`), or None if nothing was
+        ever ingested. Reads one record per document."""
+        header = self.read_header()
+        if header is None:
+            return None
+        records = self.document_records(where={"version": {"$ne": ""}})
+        return self._manifest(header, records)
+
+    def _manifest(self, header: dict[str, Any], records: Iterable[DocumentRecord]) -> dict[str, Any]:
+        documents = {record.doc_id: {**record.entry, "version": record.version} for record in records if record.version}
+        return {**header, "documents": dict(sorted(documents.items()))}
 
     def require_manifest(self) -> dict[str, Any]:
         """The manifest of a usable index: raises if nothing was ingested or the embedder differs."""
         manifest = self.read_manifest()
-        if not manifest or not manifest.get("collection"):
+        if not manifest or not manifest["documents"]:
             raise IndexNotFoundError(f"No article has been ingested into {self._where()} yet. Run: assistant ingest")
         check_embedder(manifest, self.embedder.model_id)
         return manifest
 
-    def snapshot(self, manifest: dict[str, Any] | None = None, *, with_sentences: bool = True) -> Snapshot:
-        """The active version, with all its sentences unless `with_sentences=False` (the searcher reads
-        only what a question needs, so its memory does not grow with the archive)."""
+    def snapshot(self, manifest: dict[str, Any] | None = None) -> Snapshot:
+        """The catalog as a reader sees it now."""
         manifest = manifest or self.require_manifest()
-        return Snapshot(manifest, manifest["collection"], tuple(self.sentences(manifest["collection"])) if with_sentences else ())
+        return Snapshot(manifest, manifest.get("collection") or "")
 
-    def _where(self) -> str:
-        return self.settings.chroma_location
+    def changes_since(self, snapshot: Snapshot, header: dict[str, Any]) -> tuple[Snapshot, list[DocumentRecord]] | None:
+        """The catalog after `header`'s switch, read as what changed since `snapshot`: the records of
+        documents switched (or removed) since its generation. None when only a full read will do (the
+        index was reset and rebuilt, or its embedder or format changed)."""
+        if header.get("epoch") != snapshot.manifest.get("epoch") or header.get("embedding") != snapshot.manifest.get("embedding"):
+            return None
+        changed = self.document_records(where={"generation": {"$gt": snapshot.generation}}, with_terms=True)
+        documents = dict(snapshot.manifest["documents"])
+        for record in changed:
+            documents.pop(record.doc_id, None)
+            if record.version:
+                documents[record.doc_id] = {**record.entry, "version": record.version}
+        manifest = {**header, "documents": dict(sorted(documents.items()))}
+        return Snapshot(manifest, header.get("collection") or ""), changed
 
-    # -- versions ------------------------------------------------------------------------------
-
-    def version_name(self, fingerprint: str) -> str:
-        return f"{self.settings.collection}{VERSION_SEPARATOR}{fingerprint}"
-
-    def sentences(self, collection: str) -> list[StoredSentence]:
-        """Every sentence of one version, in document order."""
-        return [row for row, _, _ in self.records(collection, with_embeddings=False)]
-
-    def records(self, collection: str, *, with_embeddings: bool = True) -> list[tuple[StoredSentence, dict, list[float] | None]]:
-        """(sentence, raw metadata, embedding) for every record of one version, in document order."""
-        include = ["documents", "metadatas"] + (["embeddings"] if with_embeddings else [])
-        records = []
-        for result in self._pages(collection, include, page=5000, create=True):
-            embeddings = result["embeddings"] if with_embeddings else [None] * len(result["ids"])
-            records += [
-                (
-                    StoredSentence.from_record(sentence_id, text, meta),
-                    dict(meta),
-                    None if embedding is None else [float(x) for x in embedding],
-                )
-                for sentence_id, text, meta, embedding in zip(result["ids"], result["documents"], result["metadatas"], embeddings, strict=True)
-            ]
-        return sorted(records, key=lambda record: (record[0].doc_id, record[0].position))
-
-    def _pages(self, collection: str, include: list[str], page: int, create: bool = False) -> Iterator[dict[str, Any]]:
-        """Every record of one version, `page` at a time: one `get()` of a whole version fails in
-        embedded Chroma past ~30,000 records ("too many SQL variables"). Writers (`create`) get an
-        empty version where none exists, as before; readers get VersionGoneError."""
-        if create:
-            raw = self._raw_collection(collection)
-            with self.guard():
-                for offset in range(0, raw.count(), page):
-                    yield raw.get(include=include, limit=page, offset=offset)
-            return
-        with self._reading(collection) as raw:
-            count = raw.count()
-        for offset in range(0, count, page):
-            with self._reading(collection) as raw:
-                result = raw.get(include=include, limit=page, offset=offset)
-            yield result
-
-    def sentence_terms(self, collection: str, page: int = 500) -> list[tuple[str, str, list[str]]]:
-        """(sentence id, doc id, BM25 terms) of every sentence of one version, in document order.
-        Read a page at a time, so the texts and contexts of a large archive are never all in memory
-        (pages of 5,000 left the process 175 MB larger at 13,000 sentences, pages of 500 about 30 MB)."""
-        rows = []
-        for result in self._pages(collection, ["metadatas"], page):
-            rows += [
-                (meta["doc_id"], int(meta["position"]), sentence_id, meta.get("stems", "").split())
-                for sentence_id, meta in zip(result["ids"], result["metadatas"], strict=True)
-            ]
-        rows.sort(key=lambda row: (row[0], row[1]))
-        return [(sentence_id, doc_id, terms) for doc_id, _, sentence_id, terms in rows]
-
-    def get_sentences(self, collection: str, ids: list[str]) -> list[StoredSentence]:
-        """The sentences with these ids (those the version holds)."""
-        if not ids:
+    def document_records(
+        self, *, ids: Sequence[str] | None = None, where: dict[str, Any] | None = None, with_terms: bool = False
+    ) -> list[DocumentRecord]:
+        """Catalog records by id or by a metadata filter, read a page at a time."""
+        if ids is not None and not ids:
             return []
-        with self._reading(collection) as raw:
-            result = raw.get(ids=ids, include=["documents", "metadatas"])
-        return [StoredSentence.from_record(*record) for record in zip(result["ids"], result["documents"], result["metadatas"], strict=True)]
-
-    def get_embeddings(self, collection: str, ids: list[str]) -> dict[str, list[float]]:
-        """The stored embeddings of these sentences."""
-        if not ids:
-            return {}
-        with self._reading(collection) as raw:
-            result = raw.get(ids=ids, include=["embeddings"])
-        return dict(zip(result["ids"], result["embeddings"], strict=True))
-
-    def write_version(
-        self,
-        collection: str,
-        reused: Sequence[tuple[str, str, dict, list[float] | None]],
-        to_embed: list[tuple[str, str, dict]],
-        progress: Callable[[int], None] | None = None,
-    ) -> None:
-        """Fill a fresh version from (id, text, metadata[, embedding]) records: copy reused embeddings
-        as they are (read back with their embeddings, so never None), embed the rest in batches, reporting progress after each batch.
-
-        A complete version of the same name (switching back to an earlier article) is kept as it is:
-        readers may still be on it. An incomplete one is left from a killed ingest and is rebuilt.
-        """
-        if collection in self._collection_names():
+        if self.documents_collection not in self._collection_names():
+            return []
+        raw = self._collection(self.documents_collection, create=True)
+        records = []
+        if ids is not None:
+            for start in range(0, len(ids), RECORD_PAGE):
+                with self.guard():
+                    result = raw.get(ids=list(ids[start : start + RECORD_PAGE]), where=where, include=["metadatas"])
+                records += [_document_record(doc_id, meta, with_terms) for doc_id, meta in zip(result["ids"], result["metadatas"], strict=True)]
+            return records
+        offset = 0
+        while True:
             with self.guard():
-                complete = self._raw_collection(collection).count() == len(reused) + len(to_embed)
-            if complete:
-                return
-            self.drop_version(collection)
-        raw = self._raw_collection(collection)
-        for start in range(0, len(reused), 256):
-            batch = reused[start : start + 256]
-            with self.guard():
-                raw.upsert(
-                    ids=[sentence_id for sentence_id, _, _, _ in batch],
-                    documents=[text for _, text, _, _ in batch],
-                    metadatas=[meta for _, _, meta, _ in batch],
-                    embeddings=[embedding for _, _, _, embedding in batch],
-                )
-        if not to_embed:  # removal copies records only; it needs no embedding model
-            return
-        store = self.vectorstore(collection)
-        for start in range(0, len(to_embed), WRITE_BATCH):
-            new = to_embed[start : start + WRITE_BATCH]
-            with self.guard():
-                store.add_texts(
-                    texts=[text for _, text, _ in new], metadatas=[meta for _, _, meta in new], ids=[sentence_id for sentence_id, _, _ in new]
-                )
-            if progress:
-                progress(len(new))
+                result = raw.get(where=where, include=["metadatas"], limit=RECORD_PAGE, offset=offset)
+            records += [_document_record(doc_id, meta, with_terms) for doc_id, meta in zip(result["ids"], result["metadatas"], strict=True)]
+            if len(result["ids"]) < RECORD_PAGE:
+                return records
+            offset += RECORD_PAGE
 
-    def drop_version(self, collection: str) -> None:
-        self._vectorstores.pop(collection, None)
-        self._readers.pop(collection, None)
+    def switch(
+        self, header: dict[str, Any], changes: dict[str, tuple[str, dict[str, Any], list[tuple[str, str]]] | None], **header_changes: Any
+    ) -> dict[str, Any]:
+        """Make each changed document's new version the one readers answer from (or remove it: None),
+        in one catalog write, then tell readers with a new header generation. Returns that header.
+
+        `changes`: doc id → (version, entry, [(sentence id, terms)]) or None. The replaced versions stay
+        in the collection, hidden, until a compaction."""
+        from assistant import __version__
+
+        current = {record.doc_id: record for record in self.document_records(ids=list(changes))}
+        generation = int(header.get("generation", 0)) + 1
+        sentences = int(header.get("sentences", 0))
+        ids, metadatas = [], []
+        for doc_id, change in changes.items():
+            before = current.get(doc_id)
+            if before is not None and before.version:
+                sentences -= int(before.entry.get("sentences", 0))
+            terms: list[tuple[str, str]]
+            if change is None:
+                version, entry, terms = "", before.entry if before else {}, []
+            else:
+                version, entry, terms = change
+                sentences += int(entry.get("sentences", 0))
+            ids.append(doc_id)
+            metadatas.append(
+                {
+                    "version": version,
+                    "generation": generation,
+                    "source_key": entry.get("source_key", ""),
+                    "entry": json.dumps(entry, ensure_ascii=False, sort_keys=True),
+                    "terms": json.dumps(terms, ensure_ascii=False),
+                }
+            )
+        self._upsert_documents(ids, metadatas)  # one write: readers see every changed document switch at once
+        return self.write_header({**header, **header_changes, "generation": generation, "sentences": sentences, "package_version": __version__})
+
+    def write_header(self, header: dict[str, Any]) -> dict[str, Any]:
+        catalog = self._collection(self.settings.collection, create=True)
+        with self.writing():
+            catalog.modify(metadata={MANIFEST_KEY: json.dumps(header, ensure_ascii=False, sort_keys=True)})
+        return header
+
+    def garbage(self, header: dict[str, Any]) -> int:
+        """Records in the active collection that no reader uses: replaced or removed versions, and
+        what killed ingests left. They are hidden by the catalog and go at the next compaction."""
+        if not header.get("collection") or header["collection"] not in self._collection_names():
+            return 0
         with self.guard():
-            if collection in self._collection_names():
-                self.client.delete_collection(collection)
+            return self._collection(header["collection"], create=True).count() - int(header.get("sentences", 0))
 
-    def collect_garbage(self, active: str | None, previous: str | None) -> list[str]:
-        """Delete versions other than the active one and the one before it; returns what was deleted."""
-        keep = {active, previous}
-        prefix = self.settings.collection + VERSION_SEPARATOR
-        stale = [name for name in self._collection_names() if name.startswith(prefix) and name not in keep]
-        for name in stale:
-            self.drop_version(name)
-        return stale
+    def compact(self, header: dict[str, Any], *, keep_old: bool) -> dict[str, Any]:
+        """Copy the active versions' sentences (with their embeddings) into a new collection and switch
+        the header to it. Records are never deleted from a collection a reader may have loaded: an
+        embedded reader's loaded vectors go wrong when another process deletes from the same
+        collection (adding is safe). `keep_old`: the old collection stays until the next write, for
+        questions running on it; a removal drops it at once, so removed text leaves Chroma."""
+        old = header.get("collection")
+        new = self.new_sentences_collection()
+        target = self._collection(new, create=True)
+        live = 0
+        if old and old in self._collection_names():
+            source = self._collection(old, create=True)
+            for records in _pages_of(self.document_records(where={"version": {"$ne": ""}}, with_terms=True), RECORD_PAGE // 16):
+                chroma_ids = [record_id(sentence_id, record.version) for record in records for sentence_id in _sentence_ids(record)]
+                for start in range(0, len(chroma_ids), RECORD_PAGE):
+                    with self.guard():
+                        result = source.get(ids=chroma_ids[start : start + RECORD_PAGE], include=["documents", "metadatas", "embeddings"])
+                    if result["ids"]:
+                        with self.writing():
+                            target.upsert(ids=result["ids"], documents=result["documents"], metadatas=result["metadatas"], embeddings=result["embeddings"])
+                    live += len(result["ids"])
+        header = self.write_header({**header, "collection": new, "sentences": live, "generation": int(header.get("generation", 0)) + 1, "compact_due": False})
+        if not keep_old:
+            self.drop_collections_except(new)
+        return header
+
+    def drop_collections_except(self, keep: str | None) -> list[str]:
+        """Delete every sentence collection but `keep` (earlier compactions', a killed run's, and an
+        older format's); each write starts with this, so a replaced collection outlives one write."""
+        prefixes = (self.settings.collection + SENTENCES_SEPARATOR, self.settings.collection + LEGACY_VERSION_SEPARATOR)
+        dropped = [name for name in self._collection_names() if name.startswith(prefixes) and name != keep]
+        for name in dropped:
+            self._collections.pop(name, None)
+            with self.writing():
+                self.client.delete_collection(name)
+        return dropped
+
+    def _upsert_documents(self, ids: list[str], metadatas: list[dict[str, Any]]) -> None:
+        """Write catalog records: one Chroma call for up to RECORD_PAGE of them (a switch of more
+        documents than that is atomic per document, as the guarantees ask, not across all of them)."""
+        raw = self._collection(self.documents_collection, create=True)
+        for start in range(0, len(ids), RECORD_PAGE):
+            batch_ids, batch_metadatas = ids[start : start + RECORD_PAGE], metadatas[start : start + RECORD_PAGE]
+            with self.writing():
+                existing = set(raw.get(ids=batch_ids, include=[])["ids"])
+                if existing:  # update merges the given keys into the record's metadata
+                    pairs = [(doc_id, meta) for doc_id, meta in zip(batch_ids, batch_metadatas, strict=True) if doc_id in existing]
+                    raw.update(ids=[doc_id for doc_id, _ in pairs], metadatas=[meta for _, meta in pairs])
+                new = [(doc_id, meta) for doc_id, meta in zip(batch_ids, batch_metadatas, strict=True) if doc_id not in existing]
+                if new:
+                    raw.add(ids=[doc_id for doc_id, _ in new], metadatas=[meta for _, meta in new], embeddings=[[1.0] for _ in new])
 
     def _collection_names(self) -> list[str]:
         with self.guard():
             return [c if isinstance(c, str) else c.name for c in self.client.list_collections()]
 
-    # -- calibration -------------------------------------------------------------------------------
+    def _where(self) -> str:
+        return self.settings.chroma_location
 
-    def offtopic_calibration(self, collection: str, doc_ids: list[str], probes: tuple[str, ...]) -> dict[str, dict[str, float]]:
-        """For each document, how well its best sentence matches `probes`, questions about nothing in
-        particular (`data/offtopic_probes.txt`): mean and spread of the best cosine. The answerer judges
-        a question's relevance against this, so an article whose sentences sit close to everything (a
-        long general one) is not mistaken for a match."""
-        if not doc_ids:
-            return {}
-        embeddings = [list(self.embedder.embed_query(probe)) for probe in probes]
-        calibration = {}
-        for doc_id in doc_ids:
+    # -- writing sentences -------------------------------------------------------------------------
+
+    def version_records(self, collection: str | None, doc_id: str, version: str) -> list[tuple[StoredSentence, dict, list[float]]]:
+        """(sentence, raw metadata, embedding) of one version of a document, in document order: what
+        a new version of it reuses (the same words keep their embedding)."""
+        if not version or not collection or collection not in self._collection_names():
+            return []
+        raw = self._collection(collection, create=True)
+        records = []
+        with self.guard():
+            result = raw.get(where={"$and": [{"doc_id": doc_id}, {"version": version}]}, include=["documents", "metadatas", "embeddings"])
+        for chroma_id, text, meta, embedding in zip(result["ids"], result["documents"], result["metadatas"], result["embeddings"], strict=True):
+            records.append((StoredSentence.from_record(chroma_id, text, meta), dict(meta), [float(x) for x in embedding]))
+        return sorted(records, key=lambda record: record[0].position)
+
+    def write_sentences(
+        self,
+        collection: str,
+        reused: Sequence[tuple[str, str, dict, list[float]]],
+        to_embed: list[tuple[str, str, dict]],
+        progress: Callable[[int], None] | None = None,
+    ) -> None:
+        """Write sentence records (Chroma id, text, metadata[, embedding]): reused embeddings as they
+        are, the rest embedded in batches through LangChain's Chroma store, reporting progress after each."""
+        if reused:
+            raw = self._collection(collection, create=True)
+            for start in range(0, len(reused), 256):
+                batch = reused[start : start + 256]
+                with self.writing():
+                    raw.upsert(
+                        ids=[chroma_id for chroma_id, _, _, _ in batch],
+                        documents=[text for _, text, _, _ in batch],
+                        metadatas=[meta for _, _, meta, _ in batch],
+                        embeddings=[embedding for _, _, _, embedding in batch],
+                    )
+        if not to_embed:
+            return
+        store = self.vectorstore(collection)
+        for start in range(0, len(to_embed), WRITE_BATCH):
+            new = to_embed[start : start + WRITE_BATCH]
             with self.guard():
-                result = self._raw_collection(collection).query(query_embeddings=embeddings, n_results=1, where={"doc_id": doc_id}, include=["distances"])
-            best = [1.0 - distances[0] for distances in result["distances"] if distances]
-            mean = sum(best) / len(best)
-            spread = (sum((value - mean) ** 2 for value in best) / len(best)) ** 0.5
-            calibration[doc_id] = {"mean": round(mean, 5), "std": round(max(spread, 0.005), 5)}
-        return calibration
+                store.add_texts(texts=[text for _, text, _ in new], metadatas=[meta for _, _, meta in new], ids=[chroma_id for chroma_id, _, _ in new])
+            if progress:
+                progress(len(new))
+
+    def embeddings_of(self, collection: str, chroma_ids: list[str]) -> dict[str, list[float]]:
+        """Stored embeddings by Chroma id (ingest reads back what it wrote to calibrate the document)."""
+        if not chroma_ids:
+            return {}
+        raw = self._collection(collection, create=True)
+        found: dict[str, list[float]] = {}
+        for start in range(0, len(chroma_ids), RECORD_PAGE):
+            with self.guard():
+                result = raw.get(ids=chroma_ids[start : start + RECORD_PAGE], include=["embeddings"])
+            found |= {chroma_id: [float(x) for x in embedding] for chroma_id, embedding in zip(result["ids"], result["embeddings"], strict=True)}
+        return found
 
     # -- reading -------------------------------------------------------------------------------
 
-    def dense_search(self, collection: str, query_embedding: list[float], k: int) -> list[tuple[str, float]]:
-        """(sentence_id, cosine similarity) pairs from one version, best first. Ids and distances only,
-        straight from Chroma: the searcher reads the texts of the few sentences it needs (asking
-        LangChain's store for 50 documents with their metadata took ~20 ms at 13,000 sentences)."""
-        with self._reading(collection) as raw:
-            result = raw.query(query_embeddings=[list(query_embedding)], n_results=k, include=["distances"])
-        return [(sentence_id, 1.0 - distance) for sentence_id, distance in zip(result["ids"][0], result["distances"][0], strict=True)]
+    def sentence_terms(self, snapshot: Snapshot) -> list[tuple[str, str, list[str]]]:
+        """(sentence id, doc id, BM25 terms) of every active sentence, in document order, from the
+        catalog records (one per document, far fewer reads than one per sentence)."""
+        active = snapshot.manifest["documents"]
+        rows = []
+        for record in self.document_records(where={"version": {"$ne": ""}}, with_terms=True):
+            if active.get(record.doc_id, {}).get("version") != record.version:
+                continue  # switched after this reader's snapshot: it reads the change at its next refresh
+            rows += [(sentence_id, record.doc_id, terms.split()) for sentence_id, terms in record.terms]
+        rows.sort(key=lambda row: row[1])
+        return rows
+
+    def sentences(self, snapshot: Snapshot | None = None) -> list[StoredSentence]:
+        """Every sentence of the snapshot's versions (the current catalog's by default), in document
+        order. Reads the whole archive: for tools and tests, not for answering questions."""
+        snapshot = snapshot or self.snapshot()
+        rows = []
+        with self._reading(snapshot.collection) as raw:
+            count = raw.count()
+        for offset in range(0, count, RECORD_PAGE * 5):
+            with self._reading(snapshot.collection) as raw:
+                result = raw.get(include=["documents", "metadatas"], limit=RECORD_PAGE * 5, offset=offset)
+            rows += [
+                StoredSentence.from_record(*record)
+                for record in zip(result["ids"], result["documents"], result["metadatas"], strict=True)
+                if snapshot.version_of(split_record_id(record[0])[0]) == split_record_id(record[0])[1]
+            ]
+        return sorted(rows, key=lambda row: (row.doc_id, row.position))
+
+    def get_sentences(self, snapshot: Snapshot, ids: list[str]) -> list[StoredSentence]:
+        """The sentences with these ids in the reader's versions. One the catalog names but Chroma no
+        longer holds (removed since) raises VersionGoneError."""
+        if not ids:
+            return []
+        with self._reading(snapshot.collection) as raw:
+            result = raw.get(ids=[snapshot.record_id(sentence_id) for sentence_id in ids], include=["documents", "metadatas"])
+        if len(result["ids"]) < len(ids):
+            raise VersionGoneError(snapshot.collection)
+        return [StoredSentence.from_record(*record) for record in zip(result["ids"], result["documents"], result["metadatas"], strict=True)]
+
+    def get_embeddings(self, snapshot: Snapshot, ids: list[str]) -> dict[str, list[float]]:
+        """The stored embeddings of these sentences (by sentence id)."""
+        if not ids:
+            return {}
+        with self._reading(snapshot.collection) as raw:
+            result = raw.get(ids=[snapshot.record_id(sentence_id) for sentence_id in ids], include=["embeddings"])
+        if len(result["ids"]) < len(ids):
+            raise VersionGoneError(snapshot.collection)
+        return {split_record_id(chroma_id)[0]: embedding for chroma_id, embedding in zip(result["ids"], result["embeddings"], strict=True)}
+
+    def dense_search(self, snapshot: Snapshot, query_embedding: list[float], k: int) -> list[tuple[str, float]]:
+        """(sentence id, cosine similarity) of the k closest sentences of the reader's versions, best
+        first. Ids and distances only, straight from Chroma (the searcher reads the texts it needs).
+
+        The collection also holds versions readers do not use (replaced ones until the next
+        compaction, one being written): Chroma is asked for 2k, and for more until k of the reader's
+        own are among them. The closest k of a larger set that holds them are exactly its k."""
+        wanted = min(k, snapshot.sentence_count)
+        with self._reading(snapshot.collection) as raw:
+            total = raw.count()
+        n = min(total, 2 * k)
+        while True:
+            with self._reading(snapshot.collection) as raw:
+                result = raw.query(query_embeddings=[list(query_embedding)], n_results=max(n, 1), include=["distances"])
+            found = []
+            for chroma_id, distance in zip(result["ids"][0], result["distances"][0], strict=True):
+                sentence_id, version = split_record_id(chroma_id)
+                if snapshot.version_of(sentence_id) == version:
+                    found.append((sentence_id, 1.0 - distance))
+            if len(found) >= wanted or n >= total:
+                return found[:k]
+            n = min(total, n * 4)
+
+
+class _WritesLocked:
+    """A Chroma collection whose writes run under `lock` (everything else passes through)."""
+
+    def __init__(self, collection, lock: Callable[[], Any]) -> None:
+        self._collection = collection
+        self._lock = lock
+
+    def __getattr__(self, name: str) -> Any:
+        attribute = getattr(self._collection, name)
+        if name not in ("add", "upsert", "update", "delete"):
+            return attribute
+
+        def locked(*args, **kwargs):
+            with self._lock():
+                return attribute(*args, **kwargs)
+
+        return locked
+
+
+def _document_record(doc_id: str, meta: dict[str, Any], with_terms: bool) -> DocumentRecord:
+    return DocumentRecord(
+        doc_id=doc_id,
+        version=meta.get("version", ""),
+        entry=json.loads(meta.get("entry") or "{}"),
+        source_key=meta.get("source_key", ""),
+        generation=int(meta.get("generation", 0)),
+        terms=tuple((sentence_id, terms) for sentence_id, terms in json.loads(meta.get("terms") or "[]")) if with_terms else (),
+    )
+
+
+def _sentence_ids(record: DocumentRecord) -> list[str]:
+    return [sentence_id for sentence_id, _ in record.terms]
+
+
+def _pages_of(items: list, size: int) -> Iterator[list]:
+    for start in range(0, len(items), size):
+        yield items[start : start + size]
+
+
+def _is_not_found(exc: BaseException) -> bool:
+    return "does not exist" in str(exc) or type(exc).__name__ == "NotFoundError"
 
 
 def check_embedder(manifest: dict[str, Any], model_id: str) -> None:

@@ -311,13 +311,11 @@ def _rss_mb(field: str = "VmRSS") -> float:
 
 
 def bulk_build(index) -> None:
-    """Only for building a tier's index (not measured): write in batches of 2,000 sentences, and give
-    every article the same off-topic calibration instead of querying Chroma once per article (which
-    took minutes at 1,000 articles). The add/replace/remove measurements run the real ingest."""
+    """Only for building a tier's index (not measured): write in batches of 2,000 sentences. The
+    add/replace/remove measurements run the real ingest as it is."""
     import assistant.store as store
 
     store.WRITE_BATCH = 2000
-    index.offtopic_calibration = lambda collection, doc_ids, probes: {doc_id: {"mean": 0.8, "std": 0.03} for doc_id in doc_ids}
 
 
 def worker_ingest(args) -> dict:

@@ -1,22 +1,25 @@
 """What the index holds, and taking documents out of it: `documents`, `remove`, `reset`.
 
-They keep ingest's guarantees (see `assistant.store`): `remove` writes a complete new version without
-the removed documents and switches the catalog to it in one metadata write; `reset` switches the
-catalog to "empty" before deleting anything. A process killed at any moment leaves either the
-previous state answering or the new one, never a mix.
+They keep ingest's guarantees (see `assistant.store`): `remove` switches the removed documents out of
+the catalog in one write and then deletes their sentences; `reset` does the same for every document.
+A process killed at any moment leaves either the previous state answering or the new one, never a
+mix, and what it did not get to delete is deleted by the next write. Both cost what the removed
+documents cost, whatever else the index holds.
 
-Neither needs the embedding model: removal copies the remaining sentences with their embeddings.
+Neither needs the embedding model.
 """
 
 from __future__ import annotations
 
+import json
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import asdict, dataclass
 
 from assistant.errors import UnknownDocumentError
 from assistant.settings import Settings
-from assistant.store import SentenceIndex
-from ingest.pipeline import version_fingerprint
+from assistant.store import MANIFEST_FORMAT, SentenceIndex
 
 
 @dataclass(frozen=True)
@@ -29,7 +32,7 @@ class DocumentInfo:
     sentences: int
     ingested_at: str
     version: str
-    """The index version (Chroma collection) that answers questions now."""
+    """The document's active version (a hash of what shapes its records; changes when it is re-ingested changed)."""
 
     def to_dict(self) -> dict:
         return asdict(self)
@@ -40,78 +43,88 @@ class RemoveReport:
     removed: tuple[DocumentInfo, ...]
     remaining: int
     """Documents left in the index."""
-    version: str | None
-    """The version now active; None when the index is empty."""
+    generation: int
+    """The catalog generation readers see after the removal."""
     seconds: float
 
 
 def documents(*, settings: Settings, index: SentenceIndex | None = None) -> tuple[DocumentInfo, ...]:
     """The documents in the active version, by id. Empty after `reset`; IndexNotFoundError (and no
     folder created) where nothing was ever ingested."""
-    manifest = (index or SentenceIndex(settings, embedder=None)).read_manifest() or {}
-    return _infos(manifest)
+    if index is None:
+        with _own_index(settings) as index:
+            return _infos(index.read_manifest() or {})
+    return _infos(index.read_manifest() or {})
 
 
 def remove(doc_ids: list[str] | tuple[str, ...], *, settings: Settings, index: SentenceIndex | None = None) -> RemoveReport:
     """Take documents out of the index. An id the index does not hold is an UnknownDocumentError and
     nothing is removed, not even the ids that do exist."""
+    if index is None:
+        with _own_index(settings) as index:
+            return remove(doc_ids, settings=settings, index=index)
     started = time.perf_counter()
-    index = index or SentenceIndex(settings, embedder=None)
-    manifest = index.read_manifest() or {}
-    held = {info.doc_id: info for info in _infos(manifest)}
-    unknown = [doc_id for doc_id in dict.fromkeys(doc_ids) if doc_id not in held]
+    header = index.read_header()
+    records = {record.doc_id: record for record in index.document_records(ids=list(dict.fromkeys(doc_ids))) if record.version}
+    unknown = [doc_id for doc_id in dict.fromkeys(doc_ids) if doc_id not in records]
     if unknown:
+        held = [record.doc_id for record in index.document_records(where={"version": {"$ne": ""}})]
         holds = ", ".join(sorted(held)) or "no documents"
         raise UnknownDocumentError(
             f"The index at {settings.chroma_location} has no document {', '.join(map(repr, unknown))}; nothing was removed. "
             f"It holds: {holds} (see: assistant documents)."
         )
-    removing = set(doc_ids)
-    kept = {doc_id: entry for doc_id, entry in manifest["documents"].items() if doc_id not in removing}
-    previous = manifest["collection"]
-    if kept:
-        collection = index.version_name(version_fingerprint(manifest["embedding"]["id"], manifest, kept, manifest.get("lexicon", "")))
-        reused = [
-            (row.sentence_id, row.text, meta, embedding)
-            for row, meta, embedding in index.records(previous)
-            if row.doc_id not in removing
-        ]
-        index.write_version(collection, reused, [])
-    else:
-        collection = None
-    index.activate({**manifest, "documents": kept, "collection": collection})
-    # Unlike ingest, no earlier version is kept for readers in flight: it holds the removed text,
-    # and a reader whose version is collected simply moves to the active one (VersionGoneError).
-    index.collect_garbage(collection, None)
-    return RemoveReport(tuple(held[doc_id] for doc_id in dict.fromkeys(doc_ids)), len(kept), collection, time.perf_counter() - started)
+    assert header is not None  # documents exist, so does the header
+    removed = tuple(_info(record.doc_id, record.entry, record.version) for record in records.values())
+    header = index.switch(header, dict.fromkeys(records), compact_due=True)
+    # The removed text leaves Chroma now: the live sentences are copied into a new collection and the
+    # old one is dropped at once (deleting records from a collection a reader has loaded would upset
+    # the reader's vectors). A reader in the middle of a question moves to the new one (VersionGoneError).
+    header = index.compact(header, keep_old=False)
+    remaining = len(index.document_records(where={"version": {"$ne": ""}}))
+    return RemoveReport(removed, remaining, int(header["generation"]), time.perf_counter() - started)
 
 
 def reset(*, settings: Settings, index: SentenceIndex | None = None) -> RemoveReport:
     """Empty the index: every document and every stored version. The folder (and the Slack database
     beside it) stay; `assistant ingest` fills the index again."""
+    if index is None:
+        with _own_index(settings) as index:
+            return reset(settings=settings, index=index)
     started = time.perf_counter()
-    index = index or SentenceIndex(settings, embedder=None)
-    manifest = index.read_manifest() or {}
-    removed = _infos(manifest)
-    if manifest:
-        index.activate({**manifest, "documents": {}, "collection": None})
-    # Also versions a killed ingest left behind, which no manifest names.
-    index.collect_garbage(None, None)
-    return RemoveReport(removed, 0, None, time.perf_counter() - started)
+    raw = index.manifest_text()
+    header = json.loads(raw) if raw else None
+    generation = 0
+    removed: tuple[DocumentInfo, ...] = ()
+    if header is not None and header.get("format") == MANIFEST_FORMAT:  # an older format's collections just go
+        records = sorted(index.document_records(where={"version": {"$ne": ""}}), key=lambda record: record.doc_id)
+        removed = tuple(_info(record.doc_id, record.entry, record.version) for record in records)
+        header = index.switch(header, {record.doc_id: None for record in records}, collection=None)
+        generation = int(header["generation"])
+    index.drop_collections_except(None)  # every sentence of every version, including what a killed run left
+    return RemoveReport(removed, 0, generation, time.perf_counter() - started)
+
+
+@contextmanager
+def _own_index(settings: Settings) -> Iterator[SentenceIndex]:
+    """An index for one command, its embedded Chroma stopped when done."""
+    index = SentenceIndex(settings, embedder=None)
+    try:
+        yield index
+    finally:
+        index.close()
+
+
+def _info(doc_id: str, entry: dict, version: str) -> DocumentInfo:
+    return DocumentInfo(
+        doc_id=doc_id,
+        title=entry.get("title", ""),
+        source=entry.get("source", ""),
+        sentences=int(entry.get("sentences", 0)),
+        ingested_at=entry.get("ingested_at", ""),
+        version=version,
+    )
 
 
 def _infos(manifest: dict) -> tuple[DocumentInfo, ...]:
-    version = manifest.get("collection")
-    if not version:
-        return ()
-    return tuple(
-        DocumentInfo(
-            doc_id=doc_id,
-            title=entry.get("title", ""),
-            source=entry.get("source", ""),
-            sentences=int(entry.get("sentences", 0)),
-            ingested_at=entry.get("ingested_at", ""),
-            version=version,
-        )
-        for doc_id, entry in sorted(manifest.get("documents", {}).items())
-    )
+    return tuple(_info(doc_id, entry, entry.get("version", "")) for doc_id, entry in sorted(manifest.get("documents", {}).items()))

@@ -17,22 +17,17 @@ from assistant.store import SentenceIndex, open_chroma_client
 from ingest import documents, ingest, remove, reset
 from tests.conftest import DOC_ID, ROOT, SEED
 from tests.support.bot_process import BOT_TOKEN, SIGNING_SECRET
+from tests.support.index_records import records_per_document, sentence_collections, stored_texts, write_article
 
 AMBASSADOR = "Siapa Duta Besar AS untuk Indonesia?"
 
 
-def _article(path: Path, text: str) -> Path:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(text, encoding="utf-8")
-    return path
-
-
 def _cabinet(folder: Path) -> Path:
-    return _article(folder / "c.txt", "Presiden memimpin rapat kabinet di Istana Merdeka. Rapat membahas anggaran pendidikan 2025.\n")
+    return write_article(folder / "c.txt", "Presiden memimpin rapat kabinet di Istana Merdeka. Rapat membahas anggaran pendidikan 2025.\n")
 
 
 def _expo(folder: Path) -> Path:
-    return _article(folder / "c.txt", "Gubernur membuka pameran teknologi di Bandung. Pameran itu berlangsung selama tiga hari.\n")
+    return write_article(folder / "c.txt", "Gubernur membuka pameran teknologi di Bandung. Pameran itu berlangsung selama tiga hari.\n")
 
 
 def _collections(settings) -> dict[str, int]:
@@ -50,13 +45,13 @@ def test_documents_lists_each_article_and_remove_takes_one_out(fresh_settings, t
     assert sorted(listed) == sorted(["c", DOC_ID])
     assert listed[DOC_ID].sentences == 13 and listed["c"].sentences == 2
     assert listed["c"].source.endswith("folder/c.txt") and listed["c"].ingested_at.startswith("20")
-    assert listed["c"].version == listed[DOC_ID].version and listed["c"].version in _collections(fresh_settings)
+    assert listed["c"].version != listed[DOC_ID].version and len(listed["c"].version) == 12  # each document has its own
+    assert records_per_document(fresh_settings) == {DOC_ID: 13, "c": 2}
 
     report = remove(["c"], settings=fresh_settings)
     assert [info.doc_id for info in report.removed] == ["c"] and report.remaining == 1
     assert _ids(fresh_settings) == [DOC_ID]
-    versions = {name: count for name, count in _collections(fresh_settings).items() if "__v" in name}
-    assert versions == {report.version: 13}  # the removed sentences are gone from Chroma, not only hidden
+    assert records_per_document(fresh_settings) == {DOC_ID: 13}  # the removed sentences are gone from Chroma, not only hidden
     bot = Assistant.load(fresh_settings)
     assert bot.ask(AMBASSADOR).citations[0].sentence_id == f"{DOC_ID}#12"
     assert "Presiden" not in " ".join(s.text for s in bot.searcher.sentences.values())
@@ -109,7 +104,7 @@ def test_reset_empties_the_index_and_ingest_fills_it_again(fresh_settings):
     report = reset(settings=fresh_settings)
     assert [info.doc_id for info in report.removed] == [DOC_ID]
     assert documents(settings=fresh_settings) == ()
-    assert not [name for name in _collections(fresh_settings) if "__v" in name]
+    assert sentence_collections(fresh_settings) == []  # every sentence deleted
     with pytest.raises(IndexNotFoundError, match="assistant ingest"):
         Assistant.load(fresh_settings)
     ingest([str(SEED)], settings=fresh_settings)
@@ -129,20 +124,22 @@ class _DiesAt(SentenceIndex):
         return object.__getattribute__(self, name)
 
 
-@pytest.mark.parametrize("step", ["write_version", "activate", "collect_garbage"])
+@pytest.mark.parametrize("step", ["switch", "compact"])
 def test_a_remove_killed_at_any_step_leaves_one_whole_state(fresh_settings, tmp_path, step):
     ingest([str(SEED), str(_cabinet(tmp_path))], settings=fresh_settings)
     with pytest.raises(SystemExit):
         remove(["c"], settings=fresh_settings, index=_DiesAt(fresh_settings, step))
     bot = Assistant.load(fresh_settings)
     held = {s.doc_id for s in bot.searcher.sentences.values()}
-    assert held == ({DOC_ID} if step == "collect_garbage" else {DOC_ID, "c"})
+    assert held == ({DOC_ID} if step == "compact" else {DOC_ID, "c"})
     assert bot.ask(AMBASSADOR).citations[0].sentence_id == f"{DOC_ID}#12"
 
     if "c" in held:  # the remove did not happen; doing it again completes
         remove(["c"], settings=fresh_settings)
     assert _ids(fresh_settings) == [DOC_ID]
-    assert len([name for name in _collections(fresh_settings) if "__v" in name]) <= 2  # the next change collects any leftover
+    ingest([str(_expo(tmp_path / "expo"))], settings=fresh_settings)  # the next change deletes what the killed remove left
+    assert records_per_document(fresh_settings) == {DOC_ID: 13, "c": 2} and _ids(fresh_settings) == sorted(["c", DOC_ID])
+    assert not [text for text in stored_texts(fresh_settings) if "Presiden" in text]
 
 
 def test_data_dir_may_be_a_str_or_a_path(seed_settings):
@@ -176,7 +173,7 @@ def test_documents_remove_and_reset_from_the_command_line(fresh_settings, tmp_pa
 
     listed = json.loads(_cli("documents", "--json", cwd=ROOT, env=env).stdout)
     assert [doc["doc_id"] for doc in listed["documents"]] == sorted(["c", DOC_ID])
-    assert listed["version"] == listed["documents"][0]["version"]
+    assert all(len(doc["version"]) == 12 for doc in listed["documents"])
     assert DOC_ID in _cli("documents", cwd=ROOT, env={**env, "COLUMNS": "200"}).stdout
 
     unknown = _cli("remove", "nope", cwd=ROOT, env=env)
@@ -227,7 +224,7 @@ def test_an_eval_that_fails_leaves_no_temporary_index_behind(tmp_path, monkeypat
 
 def test_an_updated_article_at_a_new_path_replaces_the_old_one_only_when_asked(fresh_settings, tmp_path, seed_text):
     ingest([str(SEED)], settings=fresh_settings)
-    updated = _article(tmp_path / "download" / f"{DOC_ID}.txt", seed_text.replace("12 perusahaan", "15 perusahaan"))
+    updated = write_article(tmp_path / "download" / f"{DOC_ID}.txt", seed_text.replace("12 perusahaan", "15 perusahaan"))
     with pytest.raises(UnknownDocumentError, match="'nope'.*nothing was changed"):
         ingest([str(updated)], settings=fresh_settings, replace="nope")
     assert _ids(fresh_settings) == [DOC_ID]

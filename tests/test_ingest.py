@@ -32,7 +32,7 @@ def _index(settings) -> SentenceIndex:
 
 
 def _snapshot(settings) -> list[tuple[str, str]]:
-    return [(row.sentence_id, row.text) for row in _index(settings).snapshot().sentences]
+    return [(row.sentence_id, row.text) for row in _index(settings).sentences()]
 
 
 def test_reingesting_the_same_article_changes_nothing(fresh_settings):
@@ -184,7 +184,7 @@ def local_site():
 
 def test_url_ingestion_extracts_the_article_from_html(fresh_settings, local_site):
     report = ingest([f"{local_site}/berita/menkomdigi-bertemu-pejabat-as.html"], settings=fresh_settings)
-    rows = _index(fresh_settings).snapshot().sentences
+    rows = _index(fresh_settings).sentences()
     texts = [row.text for row in rows]
     assert report.documents[0].doc_id == "menkomdigi-bertemu-pejabat-as"
     assert texts[0].startswith("Jakarta (ANTARA) - Menteri Komunikasi dan Digital Meutya Hafid")
@@ -267,7 +267,7 @@ def test_markdown_heading_is_the_title_and_markup_is_not_cited(fresh_settings, t
         encoding="utf-8",
     )
     report = ingest([str(article)], settings=fresh_settings)
-    rows = _index(fresh_settings).snapshot().sentences
+    rows = _index(fresh_settings).sentences()
     assert report.documents[0].title == "Rapat Kerja Komdigi"
     assert [row.text for row in rows] == [
         "Menteri Meutya Hafid memimpin rapat kerja di Jakarta pada Senin.",
@@ -285,7 +285,7 @@ def test_a_plain_text_headline_is_the_title_not_a_sentence(fresh_settings, tmp_p
     )
     report = ingest([str(article), str(SEED)], settings=fresh_settings)
     assert [doc.title for doc in report.documents] == ["Menkomdigi Pimpin Rapat Kerja Soal Keamanan Siber", "antara komdigi as kerja sama digital"]
-    rows = [row for row in _index(fresh_settings).snapshot().sentences if row.doc_id == "rapat-kerja"]
+    rows = [row for row in _index(fresh_settings).sentences() if row.doc_id == "rapat-kerja"]
     assert [row.text for row in rows] == [
         "Jakarta (ANTARA) - Menteri Meutya Hafid memimpin rapat kerja di Jakarta pada Senin.",
         "Rapat membahas keamanan siber dan kecerdasan buatan.",

@@ -49,7 +49,7 @@ def test_a_changed_word_list_re_stems_the_index_on_the_next_ingest(fresh_setting
     changed = dataclasses.replace(lexicon, contractions={**lexicon.contractions, "banjir": ("bah",)}, digest="changed")
     monkeypatch.setattr(pipeline, "default_lexicon", lambda: changed)
     second = ingest([source], settings=fresh_settings)
-    assert second.switched and second.version != first.version
+    assert second.switched and second.documents[0].version != first.documents[0].version
     bot = Assistant.load(fresh_settings)
     assert bot.manifest["lexicon"] == "changed"
     assert any("bah" in sentence.stems.split() for sentence in bot.searcher.sentences.values())

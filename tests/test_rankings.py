@@ -43,8 +43,8 @@ def reference_scores(bot, query, k: int) -> list:
     from assistant.spans import answer_spans
 
     searcher = bot.searcher
-    collection = searcher.snapshot.collection
-    sentences = {row.sentence_id: row for row in bot.index.sentences(collection)}
+    snapshot = searcher.snapshot
+    sentences = {row.sentence_id: row for row in bot.index.sentences(snapshot)}
     by_doc: dict[str, list] = {}
     for row in sentences.values():
         by_doc.setdefault(row.doc_id, []).append(row)
@@ -59,7 +59,7 @@ def reference_scores(bot, query, k: int) -> list:
         return found
 
     def score(text, terms, k):
-        dense = dict(bot.index.dense_search(collection, searcher._embed_query(text), k=min(len(sentences), max(50, k))))
+        dense = dict(bot.index.dense_search(snapshot, searcher._embed_query(text), k=min(len(sentences), max(50, k))))
         lexical = bm25(terms) if searcher.mode == "hybrid" else {}
         typed = any(kind in TYPED_KINDS for kind in query.kinds)
         scored = []
