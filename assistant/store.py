@@ -596,26 +596,30 @@ class SentenceIndex:
         self, *, ids: Sequence[str] | None = None, where: dict[str, Any] | None = None, with_terms: bool = False
     ) -> list[DocumentRecord]:
         """Catalog records by id or by a metadata filter, read a page at a time."""
-        if ids is not None and not ids:
-            return []
-        if self.documents_collection not in self._collection_names():
-            return []
+        return [record for page in self.document_pages(ids=ids, where=where, with_terms=with_terms) for record in page]
+
+    def document_pages(
+        self, *, ids: Sequence[str] | None = None, where: dict[str, Any] | None = None, with_terms: bool = False
+    ) -> Iterator[list[DocumentRecord]]:
+        """`document_records` a page at a time, for readers that need not hold them all at once."""
+        if (ids is not None and not ids) or self.documents_collection not in self._collection_names():
+            return
         raw = self._collection(self.documents_collection, create=True)
-        records = []
         if ids is not None:
             for start in range(0, len(ids), RECORD_PAGE):
                 with self.guard():
                     result = raw.get(ids=list(ids[start : start + RECORD_PAGE]), where=where, include=["metadatas"])
-                records += [_document_record(doc_id, meta, with_terms) for doc_id, meta in zip(result["ids"], result["metadatas"], strict=True)]
-            return records
+                yield [_document_record(doc_id, meta, with_terms) for doc_id, meta in zip(result["ids"], result["metadatas"], strict=True)]
+            return
         offset = 0
+        page = RECORD_PAGE // 10 if with_terms else RECORD_PAGE  # with its terms, a record is a few KB
         while True:
             with self.guard():
-                result = raw.get(where=where, include=["metadatas"], limit=RECORD_PAGE, offset=offset)
-            records += [_document_record(doc_id, meta, with_terms) for doc_id, meta in zip(result["ids"], result["metadatas"], strict=True)]
-            if len(result["ids"]) < RECORD_PAGE:
-                return records
-            offset += RECORD_PAGE
+                result = raw.get(where=where, include=["metadatas"], limit=page, offset=offset)
+            yield [_document_record(doc_id, meta, with_terms) for doc_id, meta in zip(result["ids"], result["metadatas"], strict=True)]
+            if len(result["ids"]) < page:
+                return
+            offset += page
 
     def switch(
         self, header: dict[str, Any], changes: dict[str, tuple[str, dict[str, Any], list[tuple[str, str]]] | None], **header_changes: Any
@@ -652,7 +656,8 @@ class SentenceIndex:
                 }
             )
         self._upsert_documents(ids, metadatas)  # one write: readers see every changed document switch at once
-        return self.write_header({**header, **header_changes, "generation": generation, "sentences": sentences, "package_version": __version__})
+        header = {**header, **header_changes, "generation": generation, "sentences": sentences, "package_version": __version__}
+        return self.write_header({**header, "hidden": self.garbage(header)})
 
     def write_header(self, header: dict[str, Any]) -> dict[str, Any]:
         catalog = self._collection(self.settings.collection, create=True)
@@ -689,7 +694,8 @@ class SentenceIndex:
                         with self.writing():
                             target.upsert(ids=result["ids"], documents=result["documents"], metadatas=result["metadatas"], embeddings=result["embeddings"])
                     live += len(result["ids"])
-        header = self.write_header({**header, "collection": new, "sentences": live, "generation": int(header.get("generation", 0)) + 1, "compact_due": False})
+        header = {**header, "collection": new, "sentences": live, "generation": int(header.get("generation", 0)) + 1, "compact_due": False, "hidden": 0}
+        header = self.write_header(header)
         if not keep_old:
             self.drop_collections_except(new)
         return header
@@ -786,17 +792,17 @@ class SentenceIndex:
 
     # -- reading -------------------------------------------------------------------------------
 
-    def sentence_terms(self, snapshot: Snapshot) -> list[tuple[str, str, list[str]]]:
-        """(sentence id, doc id, BM25 terms) of every active sentence, in document order, from the
-        catalog records (one per document, far fewer reads than one per sentence)."""
+    def sentence_terms(self, snapshot: Snapshot) -> Iterator[tuple[str, str, list[str]]]:
+        """(sentence id, doc id, BM25 terms) of every active sentence, a document's together, from the
+        catalog records (one per document, far fewer reads than one per sentence), read a page at a
+        time so the whole archive's terms are never in memory at once."""
         active = snapshot.manifest["documents"]
-        rows = []
-        for record in self.document_records(where={"version": {"$ne": ""}}, with_terms=True):
-            if active.get(record.doc_id, {}).get("version") != record.version:
-                continue  # switched after this reader's snapshot: it reads the change at its next refresh
-            rows += [(sentence_id, record.doc_id, terms.split()) for sentence_id, terms in record.terms]
-        rows.sort(key=lambda row: row[1])
-        return rows
+        for page in self.document_pages(where={"version": {"$ne": ""}}, with_terms=True):
+            for record in page:
+                if active.get(record.doc_id, {}).get("version") != record.version:
+                    continue  # switched after this reader's snapshot: it reads the change at its next refresh
+                for sentence_id, terms in record.terms:
+                    yield sentence_id, record.doc_id, terms.split()
 
     def sentences(self, snapshot: Snapshot | None = None) -> list[StoredSentence]:
         """Every sentence of the snapshot's versions (the current catalog's by default), in document
@@ -841,12 +847,11 @@ class SentenceIndex:
         first. Ids and distances only, straight from Chroma (the searcher reads the texts it needs).
 
         The collection also holds versions readers do not use (replaced ones until the next
-        compaction, one being written): Chroma is asked for 2k, and for more until k of the reader's
-        own are among them. The closest k of a larger set that holds them are exactly its k."""
+        compaction, one being written; the header counts them as `hidden`): Chroma is asked for k
+        plus up to k more, and for more until k of the reader's own are among them. The closest k
+        of a larger set that holds them are exactly its k."""
         wanted = min(k, snapshot.sentence_count)
-        with self._reading(snapshot.collection) as raw:
-            total = raw.count()
-        n = min(total, 2 * k)
+        n = k + min(int(snapshot.manifest.get("hidden", 0)), k)
         while True:
             with self._reading(snapshot.collection) as raw:
                 result = raw.query(query_embeddings=[list(query_embedding)], n_results=max(n, 1), include=["distances"])
@@ -855,9 +860,9 @@ class SentenceIndex:
                 sentence_id, version = split_record_id(chroma_id)
                 if snapshot.version_of(sentence_id) == version:
                     found.append((sentence_id, 1.0 - distance))
-            if len(found) >= wanted or n >= total:
+            if len(found) >= wanted or len(result["ids"][0]) < n:  # k of its own, or nothing more to ask for
                 return found[:k]
-            n = min(total, n * 4)
+            n *= 4
 
 
 class _WritesLocked:

@@ -150,7 +150,7 @@ def _ingest(articles: list[Article], index: SentenceIndex, settings: Settings, p
     changes: dict[str, tuple[str, dict, list[tuple[str, str]]] | None] = {plan.doc_id: (plan.version, plan.entry, plan.terms) for plan in plans}
     header = index.switch({**header, "lexicon": lexicon.digest}, changes, collection=collection)
     # A compaction is due when hidden records pile up, or when a removal died before its own.
-    if header.get("compact_due") or index.garbage(header) > max(COMPACT_MINIMUM, COMPACT_FRACTION * int(header["sentences"])):
+    if header.get("compact_due") or header["hidden"] > max(COMPACT_MINIMUM, COMPACT_FRACTION * int(header["sentences"])):
         # After a removal the old collection holds removed text: it goes at once, as the removal's would have.
         header = index.compact(header, keep_old=not header.get("compact_due"))
     reports = tuple(unchanged) + tuple(plan.report for plan in plans if plan.report is not None)

@@ -60,3 +60,30 @@ def test_terms_of_a_sentence_and_of_a_document():
     assert index.document_terms("a") == {"gempa", "aceh"}
     assert index.document_terms("missing") == frozenset()
     assert index.nbytes > 0
+
+
+def _rows(documents: dict[str, list[list[str]]]) -> list[tuple[str, str, list[str]]]:
+    return [(f"{doc_id}#{n:02d}", doc_id, tokens) for doc_id, sentences in documents.items() for n, tokens in enumerate(sentences)]
+
+
+@pytest.mark.parametrize("seed", range(150))
+def test_an_index_patched_with_changed_documents_scores_as_one_built_from_scratch(seed):
+    """What a running bot does after a switch: drop the removed and replaced documents, add the new versions."""
+    rng = random.Random(seed)
+    before = random_corpus(rng)
+    removed = [doc_id for doc_id in before if rng.random() < 0.3]
+    changed = {doc_id: random_corpus(rng)["doc-0"] for doc_id in [*before, "new-a", "new-b"] if doc_id not in removed and rng.random() < 0.4}
+    after = {**{doc_id: sentences for doc_id, sentences in before.items() if doc_id not in removed}, **changed}
+
+    patched = SparseBM25(_rows(before)).replaced(removed, _rows(changed))
+    built = SparseBM25(_rows(after))
+    assert sorted(patched.sentence_ids) == sorted(built.sentence_ids)
+    vocabulary = {token for sentences in [*before.values(), *changed.values()] for tokens in sentences for token in tokens}
+    for query in ([rng.choice(sorted(vocabulary | {"absent"}))] for _ in range(5)):
+        got, expected = patched.scores(query), built.scores(query)
+        assert {patched.sentence_ids[row]: got.value[row] for row in range(len(patched))} == {
+            built.sentence_ids[row]: expected.value[row] for row in range(len(built))
+        }
+    for doc_id in after:
+        assert patched.document_terms(doc_id) == built.document_terms(doc_id)
+        assert [patched.sentence_ids[row] for row in patched.rows_of_document(doc_id)] == [built.sentence_ids[row] for row in built.rows_of_document(doc_id)]

@@ -60,7 +60,11 @@ def test_versions_are_switched_and_old_ones_collected(fresh_settings, tmp_path, 
     assert "18 perusahaan" in answer.citations[0].text
 
 
-def test_answers_during_a_switch_come_wholly_from_one_version(fresh_settings, tmp_path, seed_text):
+@pytest.mark.parametrize("writer", ["this process", "assistant ingest"])
+def test_answers_during_a_switch_come_wholly_from_one_version(fresh_settings, tmp_path, seed_text, writer):
+    """Also with the writer in another process on the same embedded index (a bot, and ingest in a
+    terminal): there, a reader that kept its loaded vectors, or loaded them halfway through a write,
+    answered with sentences missing."""
     ingest([str(_changed_article(tmp_path, seed_text, 12))], settings=fresh_settings)
     bot = Assistant.load(fresh_settings)
     bot.searcher.refresh_seconds = 0.0  # check for a new version before every question
@@ -82,8 +86,13 @@ def test_answers_during_a_switch_come_wholly_from_one_version(fresh_settings, tm
     asker = threading.Thread(target=ask_in_a_loop)
     asker.start()
     try:
+        env = {**os.environ, "ASSISTANT_DATA_DIR": str(fresh_settings.data_dir), "HF_HUB_OFFLINE": "1"}
         for companies in (15, 12, 15, 12):
-            ingest([str(_changed_article(tmp_path, seed_text, companies))], settings=fresh_settings)
+            article = str(_changed_article(tmp_path, seed_text, companies))
+            if writer == "this process":
+                ingest([article], settings=fresh_settings)
+            else:
+                subprocess.run([sys.executable, "-m", "assistant.cli", "ingest", article], env=env, cwd=ROOT, check=True, capture_output=True, timeout=120)
             time.sleep(0.2)
     finally:
         stop.set()
