@@ -700,6 +700,16 @@ class SentenceIndex:
             self.drop_collections_except(new)
         return header
 
+    def delete_versions(self, header: dict[str, Any], versions: dict[str, str]) -> dict[str, Any]:
+        """Delete these document versions' records in place (doc id → version) and record that the
+        removal is complete. Only against a Chroma server (one process); embedded, see `compact`."""
+        if header.get("collection") and header["collection"] in self._collection_names():
+            sentences = self._collection(header["collection"], create=True)
+            for doc_id, version in versions.items():
+                with self.writing():
+                    sentences.delete(where={"$and": [{"doc_id": doc_id}, {"version": version}]})
+        return self.write_header({**header, "compact_due": False, "hidden": self.garbage(header)})
+
     def drop_collections_except(self, keep: str | None) -> list[str]:
         """Delete every sentence collection but `keep` (earlier compactions', a killed run's, and an
         older format's); each write starts with this, so a replaced collection outlives one write."""

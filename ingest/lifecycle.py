@@ -76,11 +76,17 @@ def remove(doc_ids: list[str] | tuple[str, ...], *, settings: Settings, index: S
         )
     assert header is not None  # documents exist, so does the header
     removed = tuple(_info(record.doc_id, record.entry, record.version) for record in records.values())
+    # `compact_due` until the removed text is gone: a removal killed before that is completed by the next change.
     header = index.switch(header, dict.fromkeys(records), compact_due=True)
-    # The removed text leaves Chroma now: the live sentences are copied into a new collection and the
-    # old one is dropped at once (deleting records from a collection a reader has loaded would upset
-    # the reader's vectors). A reader in the middle of a question moves to the new one (VersionGoneError).
-    header = index.compact(header, keep_old=False)
+    if settings.chroma_url:
+        # A server is one Chroma process: deleting the removed records in place is safe there, and
+        # costs the removed documents only. A bot in the middle of a question on them asks again.
+        header = index.delete_versions(header, {record.doc_id: record.version for record in records.values()})
+    else:
+        # Embedded, records are never deleted in place (another process's loaded vectors would go
+        # wrong, see assistant.store): the live sentences are copied into a new collection and the
+        # old one dropped at once. A bot in the middle of a question moves to the new one.
+        header = index.compact(header, keep_old=False)
     remaining = len(index.document_records(where={"version": {"$ne": ""}}))
     return RemoveReport(removed, remaining, int(header["generation"]), time.perf_counter() - started)
 

@@ -74,6 +74,31 @@ def test_ingest_and_answer_through_a_chroma_server(chroma_server, fresh_settings
         bot.retrieve("Siapa Duta Besar AS untuk Indonesia?")
 
 
+def test_remove_against_a_server_deletes_only_the_removed_records(chroma_server, fresh_settings, tmp_path):
+    """A server is one Chroma process, so removal deletes in place: the removed text is gone and the
+    other documents' records were not copied (the same collection, the same records)."""
+    import chromadb
+
+    from assistant import Assistant
+    from ingest import ingest, remove
+    from tests.support.index_records import write_article
+
+    url, _ = chroma_server
+    settings = fresh_settings.model_copy(update={"chroma_url": url})
+    cabinet = write_article(tmp_path / "kabinet.txt", "Presiden memimpin rapat kabinet di Istana Merdeka. Rapat membahas anggaran pendidikan 2025.\n")
+    ingest([str(SEED), str(cabinet)], settings=settings)
+    client = chromadb.HttpClient(host="127.0.0.1", port=int(url.rsplit(":", 1)[1]))
+    before = {c.name: c.get(include=[])["ids"] for c in client.list_collections() if "__s" in c.name}
+
+    remove(["kabinet"], settings=settings)
+    after = {c.name: c.get(include=["documents"]) for c in client.list_collections() if "__s" in c.name}
+    assert list(after) == list(before)  # no new collection: nothing was copied
+    [(name, stored)] = after.items()
+    assert sorted(stored["ids"]) == sorted(i for i in before[name] if not i.startswith("kabinet#"))
+    assert not [text for text in stored["documents"] if "Presiden" in text]
+    assert Assistant.load(settings).retrieve("Siapa yang memimpin rapat kabinet?", k=1)[0].doc_id == DOC_ID
+
+
 TOKEN = "s3cret-token-for-the-proxy-0123456789"
 
 
