@@ -1,10 +1,10 @@
 """What the index holds, and taking documents out of it: `documents`, `remove`, `reset`.
 
 They keep ingest's guarantees (see `assistant.store`): `remove` switches the removed documents out of
-the catalog in one write and then deletes their sentences; `reset` does the same for every document.
-A process killed at any moment leaves either the previous state answering or the new one, never a
-mix, and what it did not get to delete is deleted by the next write. Both cost what the removed
-documents cost, whatever else the index holds.
+the catalog in one write and then makes their text leave Chroma (in place against a server; by a
+compaction, a copy of the live sentences, when embedded); `reset` switches every document out and
+drops the sentence collections. A process killed at any moment leaves either the previous state
+answering or the new one, never a mix, and a removal it did not finish is finished by the next write.
 
 Neither needs the embedding model.
 """
