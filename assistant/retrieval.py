@@ -84,7 +84,7 @@ class SentenceSearcher:
         self.bm25_weight = bm25_weight
         self.refresh_seconds = refresh_seconds
         self.base_lexicon = lexicon or default_lexicon()
-        index.open_for_reading(snapshot.collection)  # the vectors as of now, which include every version `snapshot` names
+        index.open_for_reading(snapshot.collection, fresh=False)  # the vectors as of now, which include every version `snapshot` names
         self._state = _SearchState(index, snapshot, self.base_lexicon)
         # Questions repeat (Slack retries, follow-up blends, the eval's retrieve-then-ask): embed once.
         self._embed_query = lru_cache(maxsize=1024)(index.embedder.embed_query)
@@ -131,7 +131,7 @@ class SentenceSearcher:
             text = self.index.manifest_text()
             if text is not None and text == self._manifest_text:
                 return False
-            header = self.index.read_header() if text is not None else None
+            header = self.index.parse_header(text)
             if header is None:  # the index was deleted under us
                 self.index.require_manifest()
                 return False

@@ -162,7 +162,7 @@ def _private_persistent_client(path: str, chroma_settings):
     An embedded Chroma process keeps a collection's vector index in memory from the moment it first
     reads it, and never sees records another process adds later (its counts do, its queries do not).
     With every version in one collection, a bot would keep answering from the vectors it loaded at
-    start-up. So a reader opens a fresh System when the catalog changes (`SentenceIndex.reopen`),
+    start-up. So a reader opens a fresh System when the catalog changes (`SentenceIndex.open_for_reading`),
     and each writer works on its own; chromadb's per-folder cache would hand both the stale one.
     The System is stopped when its SentenceIndex lets it go (`_stop_once`).
     """
@@ -326,8 +326,6 @@ class DocumentRecord:
     version: str
     """The version readers answer from; "" once the document was removed."""
     entry: dict[str, Any]
-    source_key: str
-    generation: int
     terms: tuple[tuple[str, str], ...] = ()
     """(sentence id, BM25 terms separated by spaces) of the active version, in document order."""
 
@@ -454,21 +452,22 @@ class SentenceIndex:
             assert held
             yield
 
-    def open_for_reading(self, collection: str | None) -> bool:
+    def open_for_reading(self, collection: str | None, *, fresh: bool = True) -> bool:
         """Connect a reader and load the sentence vectors while no write is under way.
 
         An embedded Chroma System loads a collection's vectors once and never sees what other
         processes add to it later, so a reader opens a fresh one whenever the catalog changed (and
         stops the old one a little later, when questions running on it are done). Loaded during
         another process's write, the view could hold part of it: the folder lock prevents that. A
-        server (ASSISTANT_CHROMA_URL) is always current. False if a writer held the folder for
-        READ_LOCK_WAIT_SECONDS (the caller keeps its view and tries again)."""
+        server (ASSISTANT_CHROMA_URL) is always current. `fresh=False` (at start-up, right after the
+        catalog was read) loads the vectors into the client already open. False if a writer held the
+        folder for READ_LOCK_WAIT_SECONDS (the caller keeps its view and tries again)."""
         if self.settings.chroma_url:
             return True
         with _folder_lock(self.settings, exclusive=False) as held:
             if not held:
                 return False
-            client = open_chroma_client(self.settings)
+            client = self._client if not fresh and self._client is not None else open_chroma_client(self.settings)
             if collection and self.embedder is not None:
                 try:
                     with self.guard():
@@ -478,7 +477,8 @@ class SentenceIndex:
                 except Exception as exc:
                     if not _is_not_found(exc):
                         raise
-            self._replace_client(client)
+            if client is not self._client:
+                self._replace_client(client)
             return True
 
     def _replace_client(self, client) -> None:
@@ -516,7 +516,10 @@ class SentenceIndex:
             return (catalog.metadata or {}).get(MANIFEST_KEY)
 
     def read_header(self) -> dict[str, Any] | None:
-        raw = self.manifest_text()
+        return self.parse_header(self.manifest_text())
+
+    def parse_header(self, raw: str | None) -> dict[str, Any] | None:
+        """The header from its stored text (None: nothing ingested); an older format is refused."""
         header = json.loads(raw) if raw else None
         if header and header.get("format") != MANIFEST_FORMAT:
             raise IndexNotFoundError(
@@ -557,12 +560,7 @@ class SentenceIndex:
         header = self.read_header()
         if header is None:
             return None
-        records = self.document_records(where={"version": {"$ne": ""}})
-        return self._manifest(header, records)
-
-    def _manifest(self, header: dict[str, Any], records: Iterable[DocumentRecord]) -> dict[str, Any]:
-        documents = {record.doc_id: {**record.entry, "version": record.version} for record in records if record.version}
-        return {**header, "documents": dict(sorted(documents.items()))}
+        return _manifest(header, {}, self.document_records(where={"version": {"$ne": ""}}))
 
     def require_manifest(self) -> dict[str, Any]:
         """The manifest of a usable index: raises if nothing was ingested or the embedder differs."""
@@ -584,12 +582,7 @@ class SentenceIndex:
         if header.get("epoch") != snapshot.manifest.get("epoch") or header.get("embedding") != snapshot.manifest.get("embedding"):
             return None
         changed = self.document_records(where={"generation": {"$gt": snapshot.generation}}, with_terms=True)
-        documents = dict(snapshot.manifest["documents"])
-        for record in changed:
-            documents.pop(record.doc_id, None)
-            if record.version:
-                documents[record.doc_id] = {**record.entry, "version": record.version}
-        manifest = {**header, "documents": dict(sorted(documents.items()))}
+        manifest = _manifest(header, snapshot.manifest["documents"], changed)
         return Snapshot(manifest, header.get("collection") or ""), changed
 
     def document_records(
@@ -685,8 +678,8 @@ class SentenceIndex:
         live = 0
         if old and old in self._collection_names():
             source = self._collection(old, create=True)
-            for records in _pages_of(self.document_records(where={"version": {"$ne": ""}}, with_terms=True), RECORD_PAGE // 16):
-                chroma_ids = [record_id(sentence_id, record.version) for record in records for sentence_id in _sentence_ids(record)]
+            for records in self.document_pages(where={"version": {"$ne": ""}}, with_terms=True):
+                chroma_ids = [record_id(sentence_id, record.version) for record in records for sentence_id, _ in record.terms]
                 for start in range(0, len(chroma_ids), RECORD_PAGE):
                     with self.guard():
                         result = source.get(ids=chroma_ids[start : start + RECORD_PAGE], include=["documents", "metadatas", "embeddings"])
@@ -727,14 +720,8 @@ class SentenceIndex:
         raw = self._collection(self.documents_collection, create=True)
         for start in range(0, len(ids), RECORD_PAGE):
             batch_ids, batch_metadatas = ids[start : start + RECORD_PAGE], metadatas[start : start + RECORD_PAGE]
-            with self.writing():
-                existing = set(raw.get(ids=batch_ids, include=[])["ids"])
-                if existing:  # update merges the given keys into the record's metadata
-                    pairs = [(doc_id, meta) for doc_id, meta in zip(batch_ids, batch_metadatas, strict=True) if doc_id in existing]
-                    raw.update(ids=[doc_id for doc_id, _ in pairs], metadatas=[meta for _, meta in pairs])
-                new = [(doc_id, meta) for doc_id, meta in zip(batch_ids, batch_metadatas, strict=True) if doc_id not in existing]
-                if new:
-                    raw.add(ids=[doc_id for doc_id, _ in new], metadatas=[meta for _, meta in new], embeddings=[[1.0] for _ in new])
+            with self.writing():  # a catalog record's vector is never searched; Chroma still wants one
+                raw.upsert(ids=batch_ids, metadatas=batch_metadatas, embeddings=[[1.0] for _ in batch_ids])
 
     def _collection_names(self) -> list[str]:
         with self.guard():
@@ -824,11 +811,10 @@ class SentenceIndex:
         for offset in range(0, count, RECORD_PAGE * 5):
             with self._reading(snapshot.collection) as raw:
                 result = raw.get(include=["documents", "metadatas"], limit=RECORD_PAGE * 5, offset=offset)
-            rows += [
-                StoredSentence.from_record(*record)
-                for record in zip(result["ids"], result["documents"], result["metadatas"], strict=True)
-                if snapshot.version_of(split_record_id(record[0])[0]) == split_record_id(record[0])[1]
-            ]
+            for chroma_id, text, meta in zip(result["ids"], result["documents"], result["metadatas"], strict=True):
+                sentence_id, version = split_record_id(chroma_id)
+                if snapshot.version_of(sentence_id) == version:
+                    rows.append(StoredSentence.from_record(chroma_id, text, meta))
         return sorted(rows, key=lambda row: (row.doc_id, row.position))
 
     def get_sentences(self, snapshot: Snapshot, ids: list[str]) -> list[StoredSentence]:
@@ -894,24 +880,23 @@ class _WritesLocked:
         return locked
 
 
+def _manifest(header: dict[str, Any], documents: dict[str, dict], records: Iterable[DocumentRecord]) -> dict[str, Any]:
+    """The header plus `documents` (id → entry with its `version`) updated by these catalog records."""
+    documents = dict(documents)
+    for record in records:
+        documents.pop(record.doc_id, None)
+        if record.version:
+            documents[record.doc_id] = {**record.entry, "version": record.version}
+    return {**header, "documents": dict(sorted(documents.items()))}
+
+
 def _document_record(doc_id: str, meta: dict[str, Any], with_terms: bool) -> DocumentRecord:
     return DocumentRecord(
         doc_id=doc_id,
         version=meta.get("version", ""),
         entry=json.loads(meta.get("entry") or "{}"),
-        source_key=meta.get("source_key", ""),
-        generation=int(meta.get("generation", 0)),
         terms=tuple((sentence_id, terms) for sentence_id, terms in json.loads(meta.get("terms") or "[]")) if with_terms else (),
     )
-
-
-def _sentence_ids(record: DocumentRecord) -> list[str]:
-    return [sentence_id for sentence_id, _ in record.terms]
-
-
-def _pages_of(items: list, size: int) -> Iterator[list]:
-    for start in range(0, len(items), size):
-        yield items[start : start + size]
 
 
 def _is_not_found(exc: BaseException) -> bool:
