@@ -65,6 +65,8 @@ class CaseResult:
     loao_abstained: bool = False
     related: list[str] = field(default_factory=list)
     """What a refusal would quote as related reading (empty for off-topic questions)."""
+    scores: list[float] = field(default_factory=list)
+    """Retrieval's score for each sentence of `ranking`, in the same order."""
 
 
 @dataclass
@@ -120,7 +122,13 @@ def run(config: Config = DEFAULT_CONFIG, articles: Sequence[ArticleCases] | None
 def _run_case(bot: Assistant, answerer: ExtractiveAnswerer, case: Case) -> CaseResult:
     started = time.perf_counter()
     query = Query.parse(case.question, case.history, bot.searcher.lexicon)
-    ranking = [hit.sentence_id for hit in bot.retrieve(query, k=10)]
+    hits = bot.retrieve(query, k=10)
+    result = _run_answer(bot, answerer, case, query, [hit.sentence_id for hit in hits], started)
+    result.scores = [hit.score for hit in hits]
+    return result
+
+
+def _run_answer(bot: Assistant, answerer: ExtractiveAnswerer, case: Case, query: Query, ranking: list[str], started: float) -> CaseResult:
     early = answerer.early_reply(query)
     if early is not None or query.summary:
         answer = early or answerer.summarise(query)
@@ -359,6 +367,7 @@ def write_json(report: Report, path: str) -> None:
                 "history": list(r.case.history),
                 "gold": list(r.case.gold),
                 "ranking": r.ranking,
+                "scores": r.scores,
                 "abstained": r.abstained,
                 "loao_abstained": r.loao_abstained,
                 "cited": r.cited,

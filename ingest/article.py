@@ -24,7 +24,8 @@ _RELATED_DATE = re.compile(
 )
 
 MIN_SENTENCE_WORDS = 4
-"""A document needs at least one sentence this long to count as an article (not a menu or a label)."""
+"""A document needs this many words of body text to count as an article (not a label). A list of
+short lines counts: each line is a sentence to cite."""
 
 CONTEXT_WINDOW = 1
 """Sentences on each side stored as `context` beside each sentence (not embedded, not cited)."""
@@ -70,7 +71,7 @@ def parse_article(text: str, *, doc_id: str, title: str, source: str) -> Article
     """Split `text` into body sentences and related headlines. Raises EmptyDocumentError if no body."""
     body_lines, related = _separate_furniture(text)
     spans = [span for start, end in body_lines for span in _offset(split_sentences(text[start:end]), start)]
-    if not any(len(span.text.split()) >= MIN_SENTENCE_WORDS for span in spans):
+    if sum(len(span.text.split()) for span in spans) < MIN_SENTENCE_WORDS:
         raise EmptyDocumentError(f"{source}: no article text found (the document is empty or only page furniture).")
     texts = [span.text for span in spans]
     sentences = tuple(

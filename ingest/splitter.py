@@ -93,6 +93,8 @@ def _is_sentence_end(line: str, start: int, match: re.Match, next_start: int) ->
         return True
     word_match = _WORD_BEFORE.search(line, start, match.start() + 1)
     word = word_match.group(1) if word_match else ""
+    if word_match and word_match.start() == start and word.rstrip(".").isdigit() and len(word) <= 4:
+        return False  # a numbered list item: "1. Rina (Medan)"
     bare = word.rstrip(".").lower()
     if bare in NON_TERMINAL_ABBREVIATIONS:
         return False

@@ -13,7 +13,7 @@ import pytest
 
 from evals.dataset import load_suite
 from evals.runner import DEFAULT_CONFIG, PAIRS, markdown, run
-from scripts.quality_tables import QUALITY_DOC, generated_region
+from scripts.quality_tables import QUALITY_DOC, TOLERANCE_NOTE, generated_region, table_differences
 
 FLOORS = {
     "all": {"hit@1": 0.78, "answered": 0.86, "gold cited": 0.72, "abstain R": 0.38},
@@ -59,11 +59,16 @@ def test_abstentions_are_mostly_right(report):
 
 
 def test_quality_doc_tables_are_what_the_eval_prints(report):
-    # docs/quality.md's numbers come from `assistant eval --markdown`; a change that moves them must update them.
-    documented = generated_region(QUALITY_DOC.read_text(encoding="utf-8"))
-    assert documented.strip() == markdown(report).strip(), (
-        "docs/quality.md's tables differ from what `assistant eval --markdown` prints; "
-        "regenerate them with `.venv/bin/python scripts/quality_tables.py`"
+    # docs/quality.md's numbers come from `assistant eval --markdown`; a change that moves them must
+    # update them. They compare within the tolerance written next to the table (TOLERANCE_NOTE).
+    documented = generated_region(QUALITY_DOC.read_text(encoding="utf-8")).strip()
+    printed = markdown(report).strip()
+    differences = table_differences(documented, printed)
+    assert not differences, (
+        "docs/quality.md's tables differ from what `assistant eval --markdown` prints by more than "
+        f"{TOLERANCE_NOTE}\nRegenerate them with `.venv/bin/python scripts/quality_tables.py`.\n"
+        + "\n".join(differences[:20])
+        + f"\n\ndocumented:\n{documented}\n\nprinted:\n{printed}"
     )
 
 
@@ -74,11 +79,15 @@ def test_refusals_of_near_misses_offer_a_related_sentence_and_off_topic_ones_nev
 
 
 def test_rankings_are_the_recorded_ones(report):
-    """Retrieval's top 10 for every case is what it was before the bounded candidate set
-    (tests/test_rankings.py says how the file is recorded)."""
-    from tests.test_rankings import recorded
+    """Retrieval's top 10 for every case is what was recorded, up to what differs between CPUs and
+    thread counts (tests/test_rankings.py says how the file is recorded and the tolerance measured)."""
+    from tests.test_rankings import ranking_changes, recorded
 
     expected = recorded()["separate"]
     assert {result.case.id for result in report.results} == set(expected)
-    moved = [(result.case.id, expected[result.case.id], result.ranking) for result in report.results if result.ranking != expected[result.case.id]]
+    moved = [
+        (result.case.id, changes)
+        for result in report.results
+        if (changes := ranking_changes(expected[result.case.id], result.ranking, result.scores, result.case.gold))
+    ]
     assert not moved, f"{len(moved)} rankings moved, first: {moved[:3]}"

@@ -292,3 +292,30 @@ def test_a_plain_text_headline_is_the_title_not_a_sentence(fresh_settings, tmp_p
     ]
     assert report.documents[1].sentences == 13  # the seed opens with a sentence, not a headline
     assert rows[0].title == "Menkomdigi Pimpin Rapat Kerja Soal Keamanan Siber"
+
+
+def test_a_list_only_article_ingests_each_line_as_a_sentence_to_cite(fresh_settings, tmp_path):
+    from assistant import Assistant
+
+    article = tmp_path / "pemenang-lomba.txt"
+    article.write_text(
+        "Pemenang Lomba Inovasi Desa 2026\n\n"
+        "- Juara pertama: Desa Sukamaju, Garut\n"
+        "- Juara kedua: Desa Lembang Indah\n"
+        "1. Hadiah Rp50 juta\n"
+        "2. Piala bupati\n",
+        encoding="utf-8",
+    )
+    ingest([str(article)], settings=fresh_settings)
+    texts = [row.text for row in _index(fresh_settings).sentences()]
+    assert texts == ["- Juara pertama: Desa Sukamaju, Garut", "- Juara kedua: Desa Lembang Indah", "1. Hadiah Rp50 juta", "2. Piala bupati"]
+    answer = Assistant.load(fresh_settings).ask("Siapa juara kedua lomba inovasi desa?")
+    assert not answer.abstained
+    assert "Lembang Indah" in answer.citations[0].text
+
+
+def test_a_label_alone_is_still_not_an_article(fresh_settings, tmp_path):
+    label = tmp_path / "label.txt"
+    label.write_text("Beranda\n\nMenu\n", encoding="utf-8")
+    with pytest.raises(EmptyDocumentError, match="label.txt"):
+        ingest([str(label)], settings=fresh_settings)
