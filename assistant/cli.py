@@ -82,6 +82,8 @@ def _parser() -> argparse.ArgumentParser:
     evaluate.add_argument("--misses", action="store_true", help="list the cases answered wrongly (leave-one-article-out)")
     evaluate.add_argument("--markdown", action="store_true", help="print the quality tables as Markdown (the tables in docs/quality.md)")
     evaluate.add_argument("--fit", action="store_true", help="refit the answerability model on every article and save it")
+    evaluate.add_argument("--realqa", action="store_true", help="the real-data tier: ../shared/realqa/ validation questions, one passage per index")
+    evaluate.add_argument("--limit", type=int, help="with --realqa: about this many questions per dataset (whole passages)")
     evaluate.set_defaults(handler=_eval)
 
     slack = commands.add_parser(
@@ -226,9 +228,9 @@ def _chat(args) -> int:
 
 
 def _eval(args) -> int:
-    from evals.runner import main as run_eval
+    from evals.runner import main_from_arguments
 
-    return run_eval(json_path=args.json_path, compare=args.compare, dataset=args.dataset, misses=args.misses, as_markdown=args.markdown, fit=args.fit)
+    return main_from_arguments(args)
 
 
 def _slack(args) -> int:

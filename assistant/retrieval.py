@@ -182,6 +182,24 @@ class SentenceSearcher:
         """A document's first n sentences, scored as `score(..., every_sentence=True)` scores them."""
         return self._on_current_version(lambda state: self._lead(state, query, doc_id, n))
 
+    def around(self, sentences: Sequence[StoredSentence], radius: int) -> list[StoredSentence]:
+        """The given sentences and `radius` neighbours on each side, document by document in
+        article order: the passage the reader reads."""
+        try:
+            return self._around(self._state, sentences, radius)
+        except VersionGoneError:
+            self.refresh(force=True)
+            return self._around(self._state, sentences, radius)
+
+    def _around(self, state: _SearchState, sentences: Sequence[StoredSentence], radius: int) -> list[StoredSentence]:
+        wanted = []
+        for doc_id in dict.fromkeys(sentence.doc_id for sentence in sentences):
+            rows = state.bm25.rows_of_document(doc_id)
+            positions = {p for s in sentences if s.doc_id == doc_id for p in range(s.position - radius, s.position + radius + 1) if 0 <= p < len(rows)}
+            wanted += [state.bm25.sentence_ids[rows[p]] for p in sorted(positions)]
+        found = state.sentences.fetch(wanted).values()
+        return sorted(found, key=lambda sentence: (sentence.doc_id != sentences[0].doc_id, sentence.doc_id, sentence.position))
+
     def _on_current_version(self, scoring: Callable[[_SearchState], list[ScoredSentence]]) -> list[ScoredSentence]:
         try:
             return scoring(self._state)

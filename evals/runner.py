@@ -22,6 +22,7 @@ from typing import Literal
 
 from assistant.answering.answerability import AnswerabilityModel
 from assistant.answering.extractive import ExtractiveAnswerer, compose
+from assistant.answering.reading import ReaderAnswerer
 from assistant.core import Assistant
 from assistant.query import Query
 from assistant.settings import DEFAULT_EMBEDDING, Settings
@@ -38,10 +39,13 @@ class Config:
     name: str
     embedding: str = DEFAULT_EMBEDDING
     retrieval: Literal["hybrid", "dense"] = "hybrid"
+    answerer: Literal["rules", "reader"] = "rules"
+    """`rules`: the default answerer; `reader`: the trained reader deciding (assistant/answering/reading.py)."""
 
 
 DEFAULT_CONFIG = Config("e5 hybrid")
 COMPARE_CONFIGS = (
+    Config("e5 hybrid, reader", answerer="reader"),
     Config("e5 dense", retrieval="dense"),
     Config("MiniLM hybrid", "sentence-transformers:all-MiniLM-L6-v2"),
     Config("MiniLM dense", "sentence-transformers:all-MiniLM-L6-v2", "dense"),
@@ -111,11 +115,18 @@ def run(config: Config = DEFAULT_CONFIG, articles: Sequence[ArticleCases] | None
             )
             ingest([str(article.source)], settings=settings)
             bot = Assistant.load(settings)
-            answerer = ExtractiveAnswerer(bot.searcher)  # the eval measures the default answerer
-            results += [_run_case(bot, answerer, case) for case in article.cases]
+            if config.answerer == "reader":
+                results += [_run_reader_case(bot, ReaderAnswerer(bot.searcher), case) for case in article.cases]
+            else:
+                answerer = ExtractiveAnswerer(bot.searcher)  # the eval measures the default answerer
+                results += [_run_case(bot, answerer, case) for case in article.cases]
     finally:
         shutil.rmtree(data_dir, ignore_errors=True)
-    decide(results, AnswerabilityModel.load())
+    if config.answerer == "reader":
+        for result in results:  # the reader was never fitted on these articles: in-sample is LOAO
+            result.abstained = result.loao_abstained = result.forced_abstain
+    else:
+        decide(results, AnswerabilityModel.load())
     return Report(config=config, results=results, seconds=time.perf_counter() - started)
 
 
@@ -150,6 +161,19 @@ def _run_answer(bot: Assistant, answerer: ExtractiveAnswerer, case: Case, query:
         time.perf_counter() - started,
         related=[hit.sentence_id for hit in answerer.related(assessment)],
     )
+
+
+def _run_reader_case(bot: Assistant, answerer: ReaderAnswerer, case: Case) -> CaseResult:
+    started = time.perf_counter()
+    query = Query.parse(case.question, case.history, bot.searcher.lexicon)
+    hits = bot.retrieve(query, k=10)
+    answer = answerer.answer(query)
+    cited = [c.sentence_id for c in answer.citations]
+    related = [hit.sentence_id for hit in answer.related]
+    ranking = [hit.sentence_id for hit in hits]
+    result = CaseResult(case, ranking, cited, _spans(answer), answer.text, None, answer.abstained, time.perf_counter() - started, related=related)
+    result.scores = [hit.score for hit in hits]
+    return result
 
 
 def _spans(answer) -> list[str]:
@@ -399,13 +423,22 @@ def print_misses(report: Report, console) -> None:
 
 
 def main(
-    json_path: str | None = None, dataset: str | None = None, misses: bool = False, as_markdown: bool = False, fit: bool = False, compare: bool = False
+    json_path: str | None = None,
+    dataset: str | None = None,
+    misses: bool = False,
+    as_markdown: bool = False,
+    fit: bool = False,
+    compare: bool = False,
+    realqa: bool = False,
+    limit: int | None = None,
 ) -> int:
     import importlib.util
 
     from rich.console import Console
 
     console = Console(highlight=False, stderr=as_markdown)
+    if realqa:
+        return _main_realqa(console, json_path, as_markdown, limit)
     articles = load_suite(dataset)
     with console.status("evaluating…") as status:
         report = run(DEFAULT_CONFIG, articles, progress=lambda doc_id: status.update(f"evaluating {DEFAULT_CONFIG.name}: {doc_id}…"))
@@ -434,4 +467,47 @@ def main(
     if json_path:
         write_json(report, json_path)
         console.print(f"[dim]per-question run written to {json_path}[/]")
+    return 0
+
+
+def main_from_arguments(args) -> int:
+    """`main` with the options `assistant eval` and `python -m evals` parse (the same names)."""
+    return main(
+        json_path=args.json_path,
+        compare=args.compare,
+        dataset=args.dataset,
+        misses=args.misses,
+        as_markdown=args.markdown,
+        fit=args.fit,
+        realqa=args.realqa,
+        limit=args.limit,
+    )
+
+
+def _main_realqa(console, json_path: str | None, as_markdown: bool, limit: int | None) -> int:
+    """`assistant eval --realqa`: the public datasets' validation questions (evals/realqa_eval.py)."""
+    from rich.table import Table
+
+    from evals import realqa_eval
+    from evals.realqa import RealQAMissing
+
+    started = time.perf_counter()
+    try:
+        with console.status("real-data eval…") as status:
+            results = realqa_eval.run(limit=limit, progress=lambda step: status.update(f"real-data eval: {step}…"))
+    except RealQAMissing as missing:
+        console.print(f"[yellow]skipped the real-data tier: {missing}[/]")
+        return 0
+    if json_path:
+        realqa_eval.write_json(results, json_path)
+    if as_markdown:
+        print(realqa_eval.markdown(results))
+        return 0
+    table = Table(title="Real questions on real passages (validation splits, one passage per index)", title_justify="left")
+    for column in ("set", "answerer", *realqa_eval.COLUMNS):
+        table.add_column(column, justify="left" if column in ("set", "answerer") else "right")
+    for row in realqa_eval.rows(results):
+        table.add_row(*row)
+    console.print(table)
+    console.print(f"[dim]{len({(r.dataset, r.question) for r in results})} questions in {time.perf_counter() - started:.0f}s[/]")
     return 0

@@ -80,6 +80,11 @@ class ExtractiveAnswerer:
         assessment = self.assess(query)
         if assessment is None:
             return refusal(query, "not_in_article")
+        return self.conclude(assessment)
+
+    def conclude(self, assessment: Assessment) -> Answer:
+        """Answer with the chosen sentences, or refuse, as the answerability model decides."""
+        query = assessment.query
         if not assessment.answerable(self.model):
             return refusal(query, "not_in_article", related=self.related(assessment), lexicon=self.searcher.lexicon)
         return compose(query, assessment.chosen, self.searcher, answerer=self.name)
