@@ -181,11 +181,11 @@ def test_noise_passes_and_a_gold_sentence_pushed_out_of_the_top_three_fails():
     assert ranking_changes(ranking, ids, scores, gold[case_id]) == []
 
     # What another CPU does: every score a little off, two near-tied sentences in the other order.
-    jittered = [score + (-1) ** n * SCORE_TOLERANCE / 3 for n, score in enumerate(scores)]
     tied = [[i, score] for i, score in ranking]
     tied[7][1] = tied[6][1] - SCORE_TOLERANCE / 2
-    swapped = ids[:6] + [ids[7], ids[6]] + ids[8:]
-    assert ranking_changes(tied, swapped, [jittered[n] for n in (0, 1, 2, 3, 4, 5, 7, 6, 8, 9)], gold[case_id]) == []
+    jittered = [score + (-1) ** n * SCORE_TOLERANCE / 3 for n, (_, score) in enumerate(tied)]
+    order = (0, 1, 2, 3, 4, 5, 7, 6, 8, 9)
+    assert ranking_changes(tied, [ids[n] for n in order], [jittered[n] for n in order], gold[case_id]) == []
 
     # A regression: the gold sentence falls to fourth place.
     pushed = ids[1:4] + ids[:1] + ids[4:]
