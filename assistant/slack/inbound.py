@@ -47,10 +47,14 @@ class Rejection:
     """For the log, in words: what was wrong (never the body itself)."""
 
 
+MAX_TIMESTAMP_DIGITS = 12
+
+
 def check_signature(body: bytes, headers: Mapping[str, str], signing_secret: str, now: float | None = None) -> Rejection | None:
     """Slack's v0 scheme: `X-Slack-Signature` is "v0=" + HMAC-SHA256("v0:{timestamp}:{body}")."""
     timestamp = headers.get("x-slack-request-timestamp", "")
-    if not (timestamp.isascii() and timestamp.isdigit()):
+    # Length first: int() of a 5,000-digit string raises (Python's 4,300-digit limit); a Unix time has 10.
+    if not (timestamp.isascii() and timestamp.isdigit()) or len(timestamp) > MAX_TIMESTAMP_DIGITS:
         return Rejection(401, "X-Slack-Request-Timestamp is missing or not a number")
     if abs((time.time() if now is None else now) - int(timestamp)) > MAX_AGE_SECONDS:
         return Rejection(401, "X-Slack-Request-Timestamp is more than five minutes away (a replayed request?)")

@@ -194,6 +194,9 @@ def test_forged_or_replayed_requests_get_401_and_no_reply(http_bot, fake_slack, 
     assert http_bot.events.post(body, "application/json", timestamp=now - 6 * 60)[0] == 401  # correctly signed, but stale
     stale_signature = http_bot.events.sign(str(now - 6 * 60), body)
     assert http_bot.events.post(body, "application/json", timestamp=now, signature=stale_signature)[0] == 401
+    # A 5,000-digit timestamp, signed as if it were one: int() of it would raise (a 500 before the fix).
+    huge = "9" * 5000
+    assert http_bot.events.post(body, "application/json", timestamp=huge, signature=http_bot.events.sign(huge, body))[0] == 401
     fake_slack.settle(http_bot.events.event, channel)
     assert fake_slack.posts(channel) == []
 
