@@ -17,7 +17,7 @@ import argparse
 import json
 import sys
 
-from assistant.errors import AssistantError
+from assistant.errors import AssistantError, settings_error
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -34,9 +34,8 @@ def main(argv: list[str] | None = None) -> int:
         _print_error(str(exc))
         return 1
     except ValidationError as exc:  # a bad ASSISTANT_* value in the environment or .env
-        for error in exc.errors():
-            name = "ASSISTANT_" + "_".join(str(part) for part in error["loc"]).upper()
-            _print_error(f"{name}: {error['msg']}")
+        for line in str(settings_error(exc)).split("; "):
+            _print_error(line)
         return 1
     except KeyboardInterrupt:
         return 130

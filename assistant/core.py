@@ -9,6 +9,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from assistant.embeddings import make_embedder
+from assistant.errors import InvalidArgumentError, settings_error
 from assistant.query import Query
 from assistant.retrieval import SentenceSearcher, as_langchain_retriever
 from assistant.settings import Settings
@@ -34,7 +35,12 @@ class Assistant:
     def load(cls, settings: Settings | None = None, **overrides) -> Assistant:
         """Open the index `assistant ingest` built. Settings come from the environment / `.env`
         unless given; keyword overrides (e.g. `data_dir=...`, `retrieval="dense"`) win over both."""
-        settings = (settings or Settings()).with_overrides(**overrides) if overrides else (settings or Settings())
+        from pydantic import ValidationError
+
+        try:
+            settings = (settings or Settings()).with_overrides(**overrides) if overrides else (settings or Settings())
+        except ValidationError as error:  # every library error is an AssistantError (docs/usage.md)
+            raise settings_error(error) from None
         embedder = make_embedder(settings.embedding, num_threads=settings.embedding_threads)
         index = SentenceIndex(settings, embedder)
         searcher = SentenceSearcher(index, index.snapshot(), mode=settings.retrieval)
@@ -70,6 +76,9 @@ class Assistant:
 
     def retrieve(self, question: str | Query, k: int = 5, history: Sequence[Turn | str] | None = None) -> list[Hit]:
         """The k sentences most likely to answer `question`, best first; `history` as for `ask`."""
+        _check_question(question)
+        if isinstance(k, bool) or not isinstance(k, int) or k < 1:
+            raise InvalidArgumentError(f"k must be a whole number of sentences, 1 or more (got {k!r}); e.g. bot.retrieve(question, k=5)")
         return self.searcher.search(question, k=k, history=list(history or []))
 
     def ask(self, question: str | Query, history: Sequence[Turn | str] | None = None) -> Answer:
@@ -78,6 +87,7 @@ class Assistant:
         `history` holds earlier turns (oldest first), as `Turn`s or plain strings (earlier user
         questions); follow-ups like "Who accompanied him?" are resolved against it.
         """
+        _check_question(question)
         return self.answerer.answer(question, history=list(history or []))
 
     def as_retriever(self, k: int = 5):
@@ -107,3 +117,8 @@ class Assistant:
     def __repr__(self) -> str:
         titles = ", ".join(doc.get("title", doc_id) for doc_id, doc in self.documents.items())
         return f"Assistant({len(self.searcher.sentences)} sentences from: {titles}; retrieval={self.settings.retrieval})"
+
+
+def _check_question(question: object) -> None:
+    if not isinstance(question, str | Query):
+        raise InvalidArgumentError(f"the question must be text (a str), not {type(question).__name__}; e.g. bot.ask(\"Siapa Duta Besar AS?\")")

@@ -13,7 +13,8 @@
     │   ├── IndexUnavailableError   Chroma server down or unreachable
     │   └── IndexAccessDeniedError  the Chroma server (its proxy) refused the credentials
     ├── UnknownDocumentError        `remove` was given an id the index does not hold; nothing changed
-    └── ConfigurationError          a setting is invalid (unknown embedder, bad LLM spec)
+    ├── ConfigurationError          a setting is invalid (unknown embedder, bad LLM spec, a bad value)
+    └── InvalidArgumentError        a call's argument cannot be used (k ≤ 0, a question that is not text)
 """
 
 from __future__ import annotations
@@ -73,6 +74,16 @@ class UnknownDocumentError(AssistantError):
 
 class ConfigurationError(AssistantError):
     pass
+
+
+class InvalidArgumentError(AssistantError):
+    pass
+
+
+def settings_error(error) -> ConfigurationError:
+    """A pydantic ValidationError about settings, as one line per bad value naming its variable."""
+    lines = [f"ASSISTANT_{'_'.join(str(part) for part in item['loc']).upper()}: {item['msg']}" for item in error.errors()]
+    return ConfigurationError("; ".join(lines))
 
 
 IndexProblem = IndexProblemError
