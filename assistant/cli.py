@@ -41,8 +41,18 @@ def main(argv: list[str] | None = None) -> int:
         return 130
 
 
+def _version() -> str:
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version("article-assistant")
+    except PackageNotFoundError:  # running from a checkout that was never installed
+        return "unknown (not installed)"
+
+
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="assistant", description="Answers questions about a news article, citing its sentences.")
+    parser.add_argument("--version", action="version", version=f"assistant {_version()}", help="print the installed version and exit")
     commands = parser.add_subparsers(dest="command")
 
     ingest = commands.add_parser("ingest", help="read articles into the index (default: seeds/)")

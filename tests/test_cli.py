@@ -21,6 +21,15 @@ def test_every_argument_has_help(capsys):
     assert "DOC_ID" in _help(capsys, "remove") and "--yes" in _help(capsys, "reset")
 
 
+def test_version_prints_the_installed_version(capsys):
+    from importlib.metadata import version
+
+    with pytest.raises(SystemExit) as exit_info:
+        main(["--version"])
+    assert exit_info.value.code == 0
+    assert capsys.readouterr().out.strip() == f"assistant {version('article-assistant')}"
+
+
 def test_slack_help_names_the_variables_it_needs(capsys):
     text = _help(capsys, "slack")
     assert all(name in text for name in ("SLACK_BOT_TOKEN", "SLACK_APP_TOKEN", "SLACK_SIGNING_SECRET"))
