@@ -23,7 +23,12 @@ def question_text(text: str, bot_user_id: str | None) -> str:
         <@UBOT> / <!here> / <!channel> / <!everyone>   (nothing)
         <@U123|bob>   @bob        <#C123|general>   #general      <!subteam^S1|@team>   @team
         <https://x.example|the report>   the report   <https://x.example>   https://x.example
+
+    A channel link that opens or closes the message says where it was posted, not what is asked,
+    and is dropped ("<!channel> Siapa Duta Besar AS? <#C999|umum>" asks what the plain question
+    asks); formatting marks around words (*bold*, _italic_, ~strike~, `code`) go too.
     """
+    text = _without_edge_channel_links(text)
 
     def plain(match: re.Match) -> str:
         target, _, label = match.group(1).partition("|")
@@ -37,11 +42,29 @@ def question_text(text: str, bot_user_id: str | None) -> str:
             return label or " "
         return label or target  # a link: its label, or the address itself
 
-    return re.sub(r"\s+", " ", unescape(_MARKUP.sub(plain, text))).strip()
+    plain_text = _FORMATTING.sub(r"\1", _MARKUP.sub(plain, text))
+    return re.sub(r"\s+", " ", unescape(plain_text)).strip()
 
 
+_FORMATTING = re.compile(r"(?<![\w*_~`])[*_~`]+([^\s*_~`](?:[^*_~`]*[^\s*_~`])?)[*_~`]+(?![\w*_~`])")
+"""Slack's formatting marks around a run of words: *bold*, _italic_, ~strike~, `code`."""
 _MARKUP = re.compile(r"<([^<>]*)>")
 """One piece of Slack markup. A `<` a person typed arrives as `&lt;`, so every raw `<` is markup."""
+
+
+def _without_edge_channel_links(text: str) -> str:
+    """Channel links among the markup that opens or closes the message, dropped."""
+    pieces = re.split(r"(<[^<>]*>)", text)
+    for order in (range(len(pieces)), range(len(pieces) - 1, -1, -1)):
+        for index in order:
+            piece = pieces[index]
+            if not piece.strip():
+                continue
+            if piece.startswith("<#"):
+                pieces[index] = " "
+            elif not (piece.startswith(("<!", "<@")) and piece.endswith(">")):
+                break
+    return "".join(pieces)
 
 
 def mentions(text: str, user_id: str) -> bool:

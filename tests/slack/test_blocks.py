@@ -114,6 +114,19 @@ def test_question_text_is_the_plain_text_a_person_sees():
     assert question_text("a &lt;!channel&gt; typed as text", "UBOT") == "a <!channel> typed as text"
 
 
+def test_markup_around_a_question_leaves_the_plain_question():
+    plain = "Siapa Duta Besar AS?"
+    for typed in (
+        "<!channel> Siapa Duta Besar AS? <#C999|umum>",
+        "<#C999|umum> <@UBOT> Siapa Duta Besar AS?",
+        "*Siapa* _Duta Besar_ ~AS~?",
+        "`Siapa Duta Besar AS?`",
+    ):
+        assert question_text(typed, "UBOT") == plain, typed
+    # Marks inside words, and arithmetic, are text.
+    assert question_text("snake_case_name and 2*3*4", "UBOT") == "snake_case_name and 2*3*4"
+
+
 def test_a_refusal_shows_related_sentences_as_related_reading_in_the_askers_language():
     near = Hit("doc#12", "doc", 12, "Dubes AS untuk Indonesia Kamala Shirin Lakhdhir didampingi <tim> & staf.", 0.7)
     refusal = {"question": "Siapa Presiden AS?", "text": "Artikel tidak menyebutkan hal itu.", "abstained": True, "citations": (), "related": (near,)}

@@ -133,13 +133,19 @@ def test_slack_markup_is_reduced_to_plain_text_before_asking(http_bot, fake_slac
     """`<!channel>` must not become the word "channel" in the question: the reply is the one the
     plain question gets (the ambassador, sentence 13), not the companions of sentence 12."""
     replies = []
-    for typed in ("Siapa Duta Besar AS?", "<!channel> Siapa Duta Besar AS?", "<!here> <@U0BOSS> Siapa Duta Besar AS? <!everyone>"):
+    for typed in (
+        "Siapa Duta Besar AS?",
+        "<!channel> Siapa Duta Besar AS?",
+        "<!here> <@U0BOSS> Siapa Duta Besar AS? <!everyone>",
+        "<!channel> Siapa Duta Besar AS? <#C999|umum>",
+        "*Siapa* _Duta Besar_ AS?",
+    ):
         asked = fake_slack.user_message(channel, user + str(len(replies)), f"<@{BOT_USER}> {typed}")
         http_bot.events.event(mention(asked))
         replies.append(fake_slack.wait_for_posts(channel, asked["ts"])[0])
     assert replies[0]["text"].startswith("Kamala Shirin Lakhdhir [1].")
     assert contexts(replies[0])[0].startswith("*[1]* · kalimat ke-13 dalam artikel")
-    assert [reply["text"] for reply in replies[1:]] == [replies[0]["text"]] * 2
+    assert [reply["text"] for reply in replies[1:]] == [replies[0]["text"]] * 4
 
 
 def test_slack_markup_in_questions_never_pings(http_bot, fake_slack, channel, user):

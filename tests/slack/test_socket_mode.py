@@ -41,6 +41,15 @@ def test_mention_is_acked_and_answered_once_even_when_redelivered(deliver, fake_
     assert len(fake_slack.posts(channel)) == 1
 
 
+def test_a_marked_up_mention_is_answered_as_the_plain_question(deliver, fake_slack, channel, user):
+    replies = []
+    for number, typed in enumerate(("Siapa Duta Besar AS?", "<!channel> Siapa Duta Besar AS? <#C999|umum>", "*Siapa* _Duta Besar_ AS?")):
+        asked = fake_slack.user_message(channel, f"{user}{number}", f"<@{BOT_USER}> {typed}")
+        deliver(mention(asked), event_id=f"EvSockMarkup{number}")
+        replies.append(fake_slack.wait_for_posts(channel, asked["ts"])[0]["text"])
+    assert replies[0].startswith("Kamala Shirin Lakhdhir [1].") and replies[1:] == [replies[0]] * 2
+
+
 def test_direct_message_is_answered_in_its_thread(deliver, fake_slack, channel, user):
     dm = "D" + channel[1:]
     asked = fake_slack.user_message(dm, user, "How many US companies are interested in smart cities?")
