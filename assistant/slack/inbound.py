@@ -71,6 +71,8 @@ def check_payload(body: bytes, content_type: str) -> Rejection | None:
         text = body.decode("utf-8")
     except UnicodeDecodeError:
         return Rejection(400, "the body is not UTF-8")
+    if not text.strip():
+        return Rejection(400, "the body is empty")  # bolt would answer 404 ("no listener")
     try:
         payload = _parse_like_bolt(text, content_type)
     except ValueError as exc:  # json.JSONDecodeError is a ValueError
@@ -221,5 +223,6 @@ def misfit(value: Any, shape: Any, path: str) -> str | None:
 
 
 def _json_type(value: Any) -> str:
-    names = {dict: "an object", list: "a list", str: "a string", bool: "a boolean", int: "a number", float: "a number"}
+    # int and float are both JSON numbers; where only a whole number will do, say so ("1.5" is not one).
+    names = {dict: "an object", list: "a list", str: "a string", bool: "a boolean", int: "a whole number", float: "a fractional number"}
     return "null" if value is None else names.get(type(value), type(value).__name__)

@@ -180,6 +180,8 @@ def test_malformed_requests_get_a_4xx_and_one_log_line_without_a_traceback(http_
     assert signed(json.dumps([envelope]).encode()) == 400
     assert signed(json.dumps({**envelope, "event": None}).encode()) == 400
     assert signed(json.dumps({**envelope, "event": {**envelope["event"], "channel": ["C1"]}}).encode()) == 400
+    assert signed(b"") == 400 and signed(b"  \n") == 400  # signed, but empty: not a 404
+    assert signed(json.dumps({**envelope, "event_time": 1732000000.5}).encode()) == 400
     without_channel = {key: value for key, value in envelope["event"].items() if key != "channel"}
     assert signed(json.dumps({**envelope, "event": without_channel}).encode()) == 200  # acknowledged, then ignored
 
@@ -188,7 +190,8 @@ def test_malformed_requests_get_a_4xx_and_one_log_line_without_a_traceback(http_
     log = http_bot.log()[log_before:]
     assert "Traceback" not in log and " ERROR " not in log
     assert log.count("Refused a request to /slack/events with 401") == 1
-    assert log.count("Refused a request to /slack/events with 400") == 4
+    assert "the body is empty" in log and "payload.event_time is a fractional number, not a whole number" in log
+    assert log.count("Refused a request to /slack/events with 400") == 7
     assert log.count("Ignoring app_mention without the channel") == 1
 
 
