@@ -144,13 +144,43 @@ def identify(client: WebClient, api_url: str) -> BotIdentity:
 # -- HTTP ------------------------------------------------------------------------------------------
 
 
+MAX_CONNECTIONS = 64
+"""Connections served at once; one more is closed at once (a thread each, so this bounds threads)."""
+READ_TIMEOUT_SECONDS = 10.0
+"""A connection that sends nothing for this long is closed (Slack sends a whole request at once)."""
+
+
 class ThreadingWSGIServer(ThreadingMixIn, WSGIServer):
     daemon_threads = True
     request_queue_size = 128
     """Listen backlog: a burst of deliveries waits here instead of being refused."""
 
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self._slots = threading.BoundedSemaphore(MAX_CONNECTIONS)
+
+    def process_request(self, request, client_address) -> None:
+        if not self._slots.acquire(blocking=False):
+            logger.warning("Refused a connection from %s: %d connections are open already", client_address[0], MAX_CONNECTIONS)
+            self.shutdown_request(request)
+            return
+        super().process_request(request, client_address)
+
+    def process_request_thread(self, request, client_address) -> None:
+        try:
+            super().process_request_thread(request, client_address)
+        finally:
+            self._slots.release()
+
+    def handle_error(self, request, client_address) -> None:
+        """One log line, never a traceback: a stalled or dropped connection is the client's business."""
+        error = sys.exc_info()[1]
+        logger.warning("Dropped a connection from %s: %s", client_address[0], error.__class__.__name__ if error else "error")
+
 
 class _LoggingRequestHandler(WSGIRequestHandler):
+    timeout = READ_TIMEOUT_SECONDS  # StreamRequestHandler sets it on the socket: reads give up
+
     def log_message(self, format: str, *args) -> None:  # noqa: A002 (the stdlib's name)
         logger.debug("%s " + format, self.address_string(), *args)
 
