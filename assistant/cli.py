@@ -17,7 +17,7 @@ import argparse
 import json
 import sys
 
-from assistant.errors import AssistantError, settings_error
+from assistant.errors import AssistantError, setting_problems
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -34,7 +34,7 @@ def main(argv: list[str] | None = None) -> int:
         _print_error(str(exc))
         return 1
     except ValidationError as exc:  # a bad ASSISTANT_* value in the environment or .env
-        for line in str(settings_error(exc)).split("; "):
+        for line in setting_problems(exc):
             _print_error(line)
         return 1
     except KeyboardInterrupt:

@@ -80,10 +80,13 @@ class InvalidArgumentError(AssistantError):
     pass
 
 
+def setting_problems(error) -> list[str]:
+    """A pydantic ValidationError about settings: one line per bad value, naming its variable."""
+    return [f"ASSISTANT_{'_'.join(str(part) for part in item['loc']).upper()}: {item['msg']}" for item in error.errors()]
+
+
 def settings_error(error) -> ConfigurationError:
-    """A pydantic ValidationError about settings, as one line per bad value naming its variable."""
-    lines = [f"ASSISTANT_{'_'.join(str(part) for part in item['loc']).upper()}: {item['msg']}" for item in error.errors()]
-    return ConfigurationError("; ".join(lines))
+    return ConfigurationError("; ".join(setting_problems(error)))
 
 
 IndexProblem = IndexProblemError

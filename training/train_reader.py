@@ -30,6 +30,7 @@ import torch
 from torch import nn
 
 from assistant.reader.e5file import E5File
+from assistant.reader.model import best_span
 from assistant.reader.tokenizer import Tokenizer
 from assistant.reader.windows import Window, windows
 from evals.realqa import RealQAMissing, load_realqa
@@ -195,21 +196,6 @@ class Split:
         return out
 
 
-MAX_ANSWER_TOKENS = 30
-
-
-def best_spans(start: np.ndarray, end: np.ndarray, offset: int, count: int) -> tuple[float, int, int]:
-    """The best (start + end) logit over passage spans of at most MAX_ANSWER_TOKENS, and where."""
-    s = start[offset : offset + count]
-    e = end[offset : offset + count]
-    scores = s[:, None] + e[None, :]
-    valid = np.triu(np.ones((count, count), dtype=bool)) & ~np.triu(np.ones((count, count), dtype=bool), MAX_ANSWER_TOKENS)
-    scores = np.where(valid, scores, -np.inf)
-    flat = int(np.argmax(scores))
-    i, j = divmod(flat, count)
-    return float(scores[i, j]), i + offset, j + offset
-
-
 def evaluate(model: ReaderTop, split: Split) -> dict:
     """Per question: the best span over its windows by (span − no-answer) margin; the threshold
     that maximises accuracy (answerable: the predicted span overlaps the gold one; unanswerable:
@@ -222,7 +208,7 @@ def evaluate(model: ReaderTop, split: Split) -> dict:
             start, end = model(x, mask, allowed)
             for row, index in enumerate(indices):
                 offset, first, count, gold_start, gold_end = split.windows[index]
-                best, i, j = best_spans(start[row].numpy(), end[row].numpy(), offset, count)
+                best, i, j = best_span(start[row].numpy(), end[row].numpy(), offset, count)
                 margin = best - float(start[row, 0] + end[row, 0])
                 hit = bool(gold_start) and i <= gold_end and j >= gold_start
                 owner = split.owners[index]

@@ -19,7 +19,7 @@ import numpy as np
 
 from assistant.errors import AssistantError
 from assistant.reader.e5file import E5File
-from assistant.reader.tokenizer import Tokenizer, Tokens
+from assistant.reader.tokenizer import Tokenizer
 from assistant.reader.windows import Window, windows
 
 MODEL_DIR = Path(__file__).resolve().parent.parent / "data" / "reader"
@@ -50,12 +50,11 @@ class Span:
 
 
 class Reader:
-    """Thread-safe: one onnxruntime session, created on first use."""
+    """One onnxruntime session, created on first use (its `run` is thread-safe)."""
 
     def __init__(self, directory: Path = MODEL_DIR, threads: int = 2) -> None:
         self.directory = directory
         self.threads = threads
-        self._lock = threading.Lock()
         info_path = directory / MODEL_INFO
         try:
             self.info = json.loads(info_path.read_text(encoding="utf-8"))
@@ -89,21 +88,17 @@ class Reader:
     def tokenizer(self) -> Tokenizer:
         return Tokenizer(self._weights.vocabulary)
 
-    def warm(self) -> None:
-        """Load everything now (a bot calls this at start-up so the first question is not slow)."""
-        _ = self._session, self.tokenizer
-
-    def read(self, question: str, passage: str, passage_tokens: Tokens | None = None) -> Span | None:
+    def read(self, question: str, passage: str) -> Span | None:
         """The best answer span over the passage's windows, or None when the passage is empty.
         Whether it answers is `span.margin > self.threshold`."""
-        tokens = passage_tokens or self.tokenizer.encode(passage)
+        tokens = self.tokenizer.encode(passage)
         if not tokens.ids:
             return None
         found = windows(self.tokenizer, question, tokens, WINDOW_TOKENS, WINDOW_STRIDE)
         start_logits, end_logits = self._run(found)
         best: Span | None = None
         for window, start, end in zip(found, start_logits, end_logits, strict=True):
-            score, first, last = _best_span(start, end, window)
+            score, first, last = best_span(start, end, window.offset, window.count)
             margin = score - float(start[0] + end[0])
             if best is None or margin > best.margin:
                 begin = tokens.starts[window.first + first - window.offset]
@@ -118,21 +113,21 @@ class Reader:
         for row, window in enumerate(found):
             words[row, : len(window.ids)] = self._weights.word_rows(np.array(window.ids))
             mask[row, : len(window.ids)] = 1.0
-        with self._lock:
-            start, end = self._session.run(None, {"words": words, "mask": mask})
+        start, end = self._session.run(None, {"words": words, "mask": mask})
         return [start[n, : len(w.ids)] for n, w in enumerate(found)], [end[n, : len(w.ids)] for n, w in enumerate(found)]
 
 
-def _best_span(start: np.ndarray, end: np.ndarray, window: Window) -> tuple[float, int, int]:
-    """The best start + end logit over passage spans of at most MAX_ANSWER_TOKENS tokens."""
-    s = start[window.offset : window.offset + window.count]
-    e = end[window.offset : window.offset + window.count]
-    count = len(s)
+def best_span(start: np.ndarray, end: np.ndarray, offset: int, count: int) -> tuple[float, int, int]:
+    """The best start + end logit over the spans of at most MAX_ANSWER_TOKENS tokens among the
+    `count` passage tokens from `offset`: (score, first, last), positions in the window's ids.
+    Training's tune evaluation uses the same function."""
+    s = start[offset : offset + count]
+    e = end[offset : offset + count]
     scores = s[:, None] + e[None, :]
     allowed = np.triu(np.ones((count, count), dtype=bool)) & ~np.triu(np.ones((count, count), dtype=bool), MAX_ANSWER_TOKENS)
     scores = np.where(allowed, scores, -np.inf)
     first, last = divmod(int(np.argmax(scores)), count)
-    return float(scores[first, last]), first + window.offset, last + window.offset
+    return float(scores[first, last]), first + offset, last + offset
 
 
 def _trimmed(text: str, begin: int, finish: int) -> tuple[int, int]:
