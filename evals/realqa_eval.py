@@ -29,11 +29,15 @@ import shutil
 import string
 import tempfile
 import time
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import asdict, dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from evals.realqa import FILES, RealQuestion, load_realqa
+
+if TYPE_CHECKING:
+    from assistant import Assistant
 
 COLUMNS = ("n", "acc", "hit@1", "answered", "gold cited", "EM", "F1", "abstained")
 DATASET_LABELS = {
@@ -104,13 +108,27 @@ def run(
     progress: Callable[[str], None] | None = None,
 ) -> list[RealResult]:
     """Every answerer's result for every question, plus the always-refuse baseline's."""
+    results: list[RealResult] = []
+    for group, bot in each_passage(passages(load_realqa(tuple(datasets), splits=("valid",)), limit), progress):
+        for question in group:
+            hits = bot.retrieve(question.question, k=1)
+            top = hits[0].text if hits else ""
+            for name in answerers:
+                started = time.perf_counter()
+                reply = ANSWERERS[name](bot, question.question)
+                cited = [citation.text for citation in reply.citations]
+                results.append(_result(name, question, reply.abstained, cited, top, _brief(reply), time.perf_counter() - started))
+            results.append(_result("always refuse", question, True, [], top, "", 0.0))
+    return results
+
+
+def each_passage(groups: Sequence[list[RealQuestion]], progress: Callable[[str], None] | None = None) -> Iterator[tuple[list[RealQuestion], Assistant]]:
+    """Each passage ingested as an article into a fresh index of its own, with an assistant over it."""
     from assistant import Assistant
     from assistant.settings import Settings
     from ingest import ingest
 
-    groups = passages(load_realqa(tuple(datasets), splits=("valid",)), limit)
     data_dir = Path(tempfile.mkdtemp(prefix="assistant-realqa-"))
-    results: list[RealResult] = []
     try:
         for number, group in enumerate(groups):
             first = group[0]
@@ -125,20 +143,11 @@ def run(
             settings = Settings(data_dir=index_dir, llm=None, chroma_url=None, collection="realqa")
             ingest([str(source)], settings=settings)
             bot = Assistant.load(settings)
-            for question in group:
-                hits = bot.retrieve(question.question, k=1)
-                top = hits[0].text if hits else ""
-                for name in answerers:
-                    started = time.perf_counter()
-                    reply = ANSWERERS[name](bot, question.question)
-                    cited = [citation.text for citation in reply.citations]
-                    results.append(_result(name, question, reply.abstained, cited, top, _brief(reply), time.perf_counter() - started))
-                results.append(_result("always refuse", question, True, [], top, "", 0.0))
+            yield group, bot
             bot.index.close()
             shutil.rmtree(index_dir, ignore_errors=True)
     finally:
         shutil.rmtree(data_dir, ignore_errors=True)
-    return results
 
 
 def _result(answerer: str, question: RealQuestion, abstained: bool, cited: list[str], top: str, brief: str, seconds: float) -> RealResult:

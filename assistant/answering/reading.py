@@ -34,63 +34,84 @@ finishes a quote): a passage of about a dozen sentences, one or two 384-token wi
 
 @dataclass(frozen=True)
 class Reading:
-    """What the reader found in the passage around the retrieved sentences."""
+    """One sentence of the passage as the reader read it: its best span and how retrieval ranked it."""
 
     sentence: ScoredSentence
-    """The sentence holding the answer span."""
-    span: str
-    """The answer in the article's words."""
-    margin: float
-    """Span score minus no-answer score."""
-    threshold: float
+    span: Span
+    """Offsets into the sentence's text; `margin` is the span's score minus its window's no-answer score."""
+    retrieval: float
+    """Retrieval's score for the sentence (a neighbour retrieval did not rank gets the lowest score it gave)."""
 
     @property
-    def answers(self) -> bool:
-        return self.margin > self.threshold
+    def text(self) -> str:
+        return self.sentence.sentence.text[self.span.start : self.span.end]
+
+    def score(self, decision: Decision) -> float:
+        return self.span.margin + decision.retrieval_weight * self.retrieval
+
+
+@dataclass(frozen=True)
+class Decision:
+    """Which reading answers, and whether it does: the reader's margin plus `retrieval_weight` times
+    retrieval's score, against `threshold`. Retrieval's multilingual embeddings find the sentence a
+    question asked in the other language is about, where the reader (trained on questions in the
+    passage's language) is least sure. Both numbers are fitted on held-out questions
+    (training/fit_decision.py) and kept in the model card's reader.json."""
+
+    retrieval_weight: float
+    threshold: float
+
+    @classmethod
+    def of(cls, reader: Reader) -> Decision:
+        return cls(float(reader.info.get("retrieval_weight", 0.0)), reader.threshold)
+
+    def choose(self, readings: Sequence[Reading]) -> Reading | None:
+        return max(readings, key=self.score, default=None)
+
+    def score(self, reading: Reading) -> float:
+        return reading.score(self)
+
+    def answers(self, reading: Reading) -> bool:
+        return reading.score(self) > self.threshold
 
 
 class ReaderAnswerer(ExtractiveAnswerer):
-    def __init__(self, searcher: SentenceSearcher, reader: Reader | None = None) -> None:
+    def __init__(self, searcher: SentenceSearcher, reader: Reader | None = None, decision: Decision | None = None) -> None:
         super().__init__(searcher)
         self.reader = reader or shared_reader()
+        self.decision = decision or Decision.of(self.reader)
 
     def conclude(self, assessment: Assessment) -> Answer:
-        """Answer with the reader's span, or refuse when "no answer" wins by the reader's threshold."""
+        """Answer with the best reading's span, or refuse when it does not clear the threshold."""
         query = assessment.query
-        reading = None if assessment.office_never_named else self.read(query, assessment.scored)
-        if reading is None or not reading.answers:
+        best = None if assessment.office_never_named else self.decision.choose(self.readings(query, assessment.scored))
+        if best is None or not self.decision.answers(best):
             return refusal(query, "not_in_article", related=self.related(assessment), lexicon=self.searcher.lexicon)
-        return compose_reading(query, reading, self.name)
+        return compose_reading(query, best, self.name)
 
-    def read(self, query: Query, scored: Sequence[ScoredSentence]) -> Reading | None:
-        """The reader over the passage around the best sentences (per document; the best span wins)."""
+    def readings(self, query: Query, scored: Sequence[ScoredSentence]) -> list[Reading]:
+        """Every sentence of the passage around the best retrieved ones, read (document by document)."""
+        if not scored:
+            return []
         passage = self.searcher.around([item.sentence for item in scored[:READ_SENTENCES]], READ_RADIUS)
         retrieved = {item.sentence.sentence_id: item for item in scored}
-        best: tuple[Span, list, list[int], str] | None = None
+        floor = min(item.score for item in scored)
+        out = []
         for doc_id in dict.fromkeys(sentence.doc_id for sentence in passage):
             sentences = [sentence for sentence in passage if sentence.doc_id == doc_id]
-            starts: list[int] = []
-            text = ""
-            for sentence in sentences:
-                starts.append(len(text) + (1 if text else 0))
-                text = f"{text} {sentence.text}" if text else sentence.text
-            span = self.reader.read(query.retrieval_text, text)
-            if span is not None and span.end > span.start and (best is None or span.margin > best[0].margin):
-                best = (span, sentences, starts, text)
-        if best is None:
-            return None
-        span, sentences, starts, text = best
-        holder = max(n for n, start in enumerate(starts) if start <= span.start)
-        sentence = sentences[holder]
-        end = min(span.end, starts[holder] + len(sentence.text))  # a span never runs past its sentence
-        scored_sentence = retrieved.get(sentence.sentence_id) or ScoredSentence(sentence, 0.0, 0.0, 0.0)
-        return Reading(scored_sentence, text[span.start : end], span.margin, self.reader.threshold)
+            spans = self.reader.read_sentences(query.retrieval_text, [sentence.text for sentence in sentences])
+            for sentence, span in zip(sentences, spans, strict=True):
+                if span is None or span.end <= span.start:
+                    continue
+                item = retrieved.get(sentence.sentence_id) or ScoredSentence(sentence, floor, 0.0, 0.0)
+                out.append(Reading(item, span, item.score))
+        return out
 
 
 def compose_reading(query: Query, reading: Reading, answerer) -> Answer:
     """The reader's span first, then the sentence that holds it, quoted with its marker."""
     language = query.language
-    citation = Citation.from_hit(1, reading.sentence.sentence.to_hit(reading.sentence.score), highlights=(reading.span,))
-    short = f"{reading.span} [1]."
+    citation = Citation.from_hit(1, reading.sentence.sentence.to_hit(reading.sentence.score), highlights=(reading.text,))
+    short = f"{reading.text} [1]."
     text = f"{short}\n{message('according_to', language)} {_quote(citation.text)} [1]"
     return Answer(question=query.text, text=text, abstained=False, citations=(citation,), language=language, answerer=answerer, summary=short)

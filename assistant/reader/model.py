@@ -11,6 +11,7 @@ from __future__ import annotations
 import hashlib
 import json
 import threading
+from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
@@ -91,19 +92,35 @@ class Reader:
     def read(self, question: str, passage: str) -> Span | None:
         """The best answer span over the passage's windows, or None when the passage is empty.
         Whether it answers is `span.margin > self.threshold`."""
+        found = [span for span in self.read_sentences(question, [passage]) if span is not None]
+        return found[0] if found else None
+
+    def read_sentences(self, question: str, sentences: Sequence[str]) -> list[Span | None]:
+        """The sentences read as one passage (joined by spaces, cut into windows); for each sentence,
+        its best span (offsets into that sentence) and margin over the windows that hold it, None
+        for a sentence no window holds a token of. Every margin is measured against its own
+        window's no-answer score, so margins from different windows and sentences compare."""
+        passage, starts = join_sentences(sentences)
         tokens = self.tokenizer.encode(passage)
         if not tokens.ids:
-            return None
+            return [None] * len(sentences)
+        owner = np.searchsorted(np.array(starts), np.array(tokens.starts), side="right") - 1
         found = windows(self.tokenizer, question, tokens, WINDOW_TOKENS, WINDOW_STRIDE)
         start_logits, end_logits = self._run(found)
-        best: Span | None = None
+        best: list[Span | None] = [None] * len(sentences)
         for window, start, end in zip(found, start_logits, end_logits, strict=True):
-            score, first, last = best_span(start, end, window.offset, window.count)
-            margin = score - float(start[0] + end[0])
-            if best is None or margin > best.margin:
-                begin = tokens.starts[window.first + first - window.offset]
-                finish = tokens.ends[window.first + last - window.offset]
-                best = Span(*_trimmed(passage, begin, finish), margin)
+            no_answer = float(start[0] + end[0])
+            in_window = owner[window.first : window.first + window.count]
+            for number in np.unique(in_window):
+                first_token = window.first + int(np.argmax(in_window == number))
+                count = int(np.sum(in_window == number))
+                score, first, last = best_span(start, end, window.offset + first_token - window.first, count)
+                margin = score - no_answer
+                current = best[number]
+                if current is None or margin > current.margin:
+                    begin = tokens.starts[window.first + first - window.offset] - starts[number]
+                    finish = min(tokens.ends[window.first + last - window.offset] - starts[number], len(sentences[number]))
+                    best[number] = Span(*_trimmed(sentences[number], max(begin, 0), finish), margin)
         return best
 
     def _run(self, found: list[Window]) -> tuple[list[np.ndarray], list[np.ndarray]]:
@@ -115,6 +132,15 @@ class Reader:
             mask[row, : len(window.ids)] = 1.0
         start, end = self._session.run(None, {"words": words, "mask": mask})
         return [start[n, : len(w.ids)] for n, w in enumerate(found)], [end[n, : len(w.ids)] for n, w in enumerate(found)]
+
+
+def join_sentences(sentences: Sequence[str]) -> tuple[str, list[int]]:
+    """The passage the reader reads, and where each sentence starts in it."""
+    starts, position = [], 0
+    for sentence in sentences:
+        starts.append(position)
+        position += len(sentence) + 1
+    return " ".join(sentences), starts
 
 
 def best_span(start: np.ndarray, end: np.ndarray, offset: int, count: int) -> tuple[float, int, int]:
