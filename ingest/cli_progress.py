@@ -1,9 +1,10 @@
-"""Ingest progress on the terminal (rich): which source is being read, then a bar while embedding."""
+"""Ingest progress on the terminal (rich): which source is being read, then a bar while embedding,
+with the time taken and an estimate of the time left (a 5 MB article takes minutes)."""
 
 from __future__ import annotations
 
 from rich.console import Console
-from rich.progress import BarColumn, MofNCompleteColumn, SpinnerColumn, TaskID, TextColumn, TimeElapsedColumn
+from rich.progress import BarColumn, MofNCompleteColumn, SpinnerColumn, TaskID, TextColumn, TimeElapsedColumn, TimeRemainingColumn
 from rich.progress import Progress as RichBar
 
 from ingest.pipeline import Progress
@@ -13,7 +14,8 @@ class RichProgress(Progress):
     def __init__(self, console: Console) -> None:
         self.console = console
         self._bar = RichBar(
-            SpinnerColumn(), TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
+            SpinnerColumn(), TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
+            TimeElapsedColumn(), TextColumn("[dim]left"), TimeRemainingColumn(),
             console=console, transient=True,
         )
         self._task: TaskID | None = None

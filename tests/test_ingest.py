@@ -319,3 +319,21 @@ def test_a_label_alone_is_still_not_an_article(fresh_settings, tmp_path):
     label.write_text("Beranda\n\nMenu\n", encoding="utf-8")
     with pytest.raises(EmptyDocumentError, match="label.txt"):
         ingest([str(label)], settings=fresh_settings)
+
+
+def test_a_line_without_sentence_breaks_ingests_as_citable_pieces(fresh_settings, tmp_path):
+    """A flattened table (30 KB, no full stop) becomes pieces of at most MAX_SENTENCE_CHARS that a
+    question can cite; it used to be one sentence whose embedding and reading cost grew with it."""
+    from assistant import Assistant
+    from ingest.splitter import MAX_SENTENCE_CHARS
+
+    rows = ", ".join(f"gudang {n} menyimpan {n * 3} ton beras" for n in range(1000))
+    article = tmp_path / "stok-beras.txt"
+    article.write_text(f"Stok Beras Gudang Bulog\n\nData stok: {rows}, gudang Cibitung menyimpan 777 ton jagung\n", encoding="utf-8")
+    ingest([str(article)], settings=fresh_settings)
+    texts = [row.text for row in _index(fresh_settings).sentences()]
+    assert len(texts) > 30
+    assert max(len(text) for text in texts) <= MAX_SENTENCE_CHARS
+    assert "".join(texts).replace(" ", "") == f"Data stok: {rows}, gudang Cibitung menyimpan 777 ton jagung".replace(" ", "")
+    answer = Assistant.load(fresh_settings).ask("Berapa ton jagung di gudang Cibitung?")
+    assert "777 ton jagung" in " ".join(citation.text for citation in answer.citations)

@@ -3,7 +3,7 @@
 import pytest
 
 from ingest.article import parse_article
-from ingest.splitter import split_sentences
+from ingest.splitter import MAX_SENTENCE_CHARS, split_sentences
 from tests.conftest import DOC_ID
 
 
@@ -52,6 +52,8 @@ def test_quotation_spanning_two_sentences_splits_inside_the_quote(seed_text):
         ("The vote is due on Friday, Dec. 12, in Hanoi. It may slip.", ["The vote is due on Friday, Dec. 12, in Hanoi.", "It may slip."]),
         ("Spokesperson Maj. Jose Ramirez spoke at 3 p.m. Nobody was hurt.", ["Spokesperson Maj. Jose Ramirez spoke at 3 p.m.", "Nobody was hurt."]),
         ("Kapolsek Iptu Andi Saputra tiba. Kombes Rudi menyusul.", ["Kapolsek Iptu Andi Saputra tiba.", "Kombes Rudi menyusul."]),
+        ("Izin terbit dengan Nomor. SK.84/2024 pada Mei. Lalu dicabut.", ["Izin terbit dengan Nomor. SK.84/2024 pada Mei.", "Lalu dicabut."]),
+        ("Rumah tersebar di 5 RT. Warga mengungsi.", ["Rumah tersebar di 5 RT.", "Warga mengungsi."]),
     ],
 )
 def test_indonesian_rules(text, expected):
@@ -66,3 +68,17 @@ def test_sentences_never_cross_lines():
         "Kalimat pertama.",
         "Kalimat kedua.",
     ]
+
+
+def test_a_run_without_sentence_ends_is_cut_into_readable_pieces():
+    """A flattened table or a page without punctuation becomes citable pieces, cut at a comma or a
+    space, never longer than MAX_SENTENCE_CHARS (a 1 MB line used to keep ingest busy for minutes)."""
+    line = ", ".join(f"baris {n} kolom nilai {n * 7}" for n in range(40000))  # about 1 MB, one line
+    spans = split_sentences(f"Judul\n{line}\nKalimat biasa. Kalimat kedua.")
+    pieces = [s for s in spans if s.text.startswith("baris") or s.text[0].isdigit() or s.text.startswith("kolom")]
+    assert len(pieces) > 1000
+    assert max(len(s.text) for s in spans) <= MAX_SENTENCE_CHARS
+    assert all(s.text.endswith(",") or s is pieces[-1] for s in pieces)  # cut after a comma, not mid-word
+    assert [s.text for s in spans[-2:]] == ["Kalimat biasa.", "Kalimat kedua."]
+    unbroken = "x" * 5000
+    assert [len(s.text) for s in split_sentences(unbroken)] == [MAX_SENTENCE_CHARS] * 6 + [200]
