@@ -5,6 +5,8 @@ The assistant reaches it through the real provider package (`langchain-openai`, 
 `httpx` clients) with `OPENAI_BASE_URL` pointing here. Each request is answered by the next step of
 a script: a reply text, an HTTP error (with headers such as Retry-After), or no answer at all. A
 step may be a function of the request, so a test can cite the number the prompt gave a sentence.
+A request with `"stream": true` (what the assistant sends) gets the reply as server-sent events,
+chunk by chunk, the way the OpenAI API streams.
 """
 
 from __future__ import annotations
@@ -29,6 +31,10 @@ class Reply:
     status: int = 200
     headers: dict = field(default_factory=dict)
     hang: bool = False
+    chunk: int = 4096
+    """Characters per streamed chunk ..."""
+    trickle: float = 0.0
+    """... and seconds between chunks (a model that writes slowly, or a server that drips)."""
 
 
 Step = Reply | Callable[[dict], Reply]
@@ -110,7 +116,32 @@ class FakeChatCompletions:
                     return
                 if reply.status != 200:
                     return self._send(reply.status, {"error": {"message": f"scripted {reply.status}", "type": "server_error"}}, reply.headers)
+                if body.get("stream"):
+                    return self._stream(body.get("model", "test-model"), reply)
                 self._send(200, completion(body.get("model", "test-model"), reply.content))
+
+            def _stream(self, model: str, reply: Reply) -> None:
+                self.send_response(200)
+                self.send_header("Content-Type", "text/event-stream")
+                self.send_header("Transfer-Encoding", "chunked")
+                self.end_headers()
+                try:
+                    content = reply.content
+                    for piece in (content[n : n + reply.chunk] for n in range(0, len(content), reply.chunk)):
+                        if reply.trickle and fake._release.wait(reply.trickle):
+                            break
+                        self._event(chunk(model, {"content": piece}, None))
+                    self._event(chunk(model, {}, "stop"))
+                    self._chunk(b"data: [DONE]\n\n")
+                    self._chunk(b"")
+                except (BrokenPipeError, ConnectionResetError):
+                    self.close_connection = True  # the client gave up reading: what a runaway reply should get
+
+            def _event(self, payload: dict) -> None:
+                self._chunk(f"data: {json.dumps(payload)}\n\n".encode())
+
+            def _chunk(self, data: bytes) -> None:
+                self.wfile.write(f"{len(data):x}\r\n".encode() + data + b"\r\n")
 
             def _send(self, status: int, payload: dict, headers: dict | None = None) -> None:
                 data = json.dumps(payload).encode()
@@ -123,6 +154,17 @@ class FakeChatCompletions:
                 self.wfile.write(data)
 
         return Handler
+
+
+def chunk(model: str, delta: dict, finish_reason: str | None) -> dict:
+    """A chat.completion.chunk object, one server-sent event of a streamed reply."""
+    return {
+        "id": "chatcmpl-test",
+        "object": "chat.completion.chunk",
+        "created": int(time.time()),
+        "model": model,
+        "choices": [{"index": 0, "delta": {"role": "assistant", **delta}, "finish_reason": finish_reason}],
+    }
 
 
 def completion(model: str, content: str) -> dict:

@@ -43,12 +43,21 @@ class RecordingChatModel(FakeListChatModel):
         self.received.append(list(messages))
         return super()._call(messages, stop=stop, run_manager=run_manager, **kwargs)
 
+    async def _astream(self, messages, stop=None, run_manager=None, **kwargs):  # the answerer streams
+        self.received.append(list(messages))
+        async for chunk in super()._astream(messages, stop=stop, run_manager=run_manager, **kwargs):
+            yield chunk
+
 
 class UnreachableChatModel(FakeListChatModel):
     """A model service that is down."""
 
     def _call(self, *args, **kwargs) -> str:
         raise ConnectionError("connection refused by the model service")
+
+    async def _astream(self, *args, **kwargs):
+        raise ConnectionError("connection refused by the model service")
+        yield  # an async generator, as a streaming client is
 
 
 @pytest.fixture(scope="module")

@@ -20,7 +20,7 @@ import pytest
 pytest.importorskip("langchain_openai", reason="the LLM tests need the dev extra (pip install -e '.[dev]')")
 
 from assistant.answering import build_answerer  # noqa: E402
-from assistant.answering.generative import CLIENT_RETRIES, GenerativeAnswerer, load_chat_model  # noqa: E402
+from assistant.answering.generative import CLIENT_RETRIES, MAX_REPLY_CHARS, GenerativeAnswerer, load_chat_model  # noqa: E402
 from assistant.types import Answer  # noqa: E402
 from tests.conftest import DOC_ID  # noqa: E402
 from tests.llm_server import FakeChatCompletions, Reply, Request  # noqa: E402
@@ -224,6 +224,26 @@ def test_a_server_that_never_answers_gets_the_extractive_answer_within_the_timeo
     answer, seconds = timed(answerer, HOW_MANY_EN)
     assert answer.answerer == "llm" and answer.text == "12 US companies are interested [1]."
     assert seconds < SHORT_TIMEOUT
+
+
+def test_a_runaway_reply_is_given_up_at_the_cap_and_answered_extractively(llm, server):
+    """An 8 MB reply is not read whole: the stream is dropped past MAX_REPLY_CHARS."""
+    server.script(Reply(json.dumps({"answer": "12 perusahaan [1]. " * 400_000, "citations": [1], "abstain": False})))
+    answer, seconds = timed(llm(ROOMY_TIMEOUT), HOW_MANY_EN)
+
+    assert_extractive_companies(answer)
+    assert f"the model's reply ran past {MAX_REPLY_CHARS:,} characters and was given up there" in answer.notes
+    assert seconds < 5
+
+
+def test_a_reply_that_trickles_past_the_timeout_gets_the_extractive_answer_in_time(llm, server, text_of):
+    """The deadline bounds the whole streamed reply, not each read."""
+    server.script(Reply(json.dumps({"answer": "12 US companies are interested [1].", "citations": [1]}), chunk=2, trickle=0.25))
+    answer, seconds = timed(llm(SHORT_TIMEOUT), HOW_MANY_EN)
+
+    assert_extractive_companies(answer)
+    assert f"the model did not answer within {SHORT_TIMEOUT:g} s" in answer.notes
+    assert seconds < SHORT_TIMEOUT + 2
 
 
 @pytest.mark.slow

@@ -8,8 +8,8 @@ nothing verified is left, or the model fails in any way, the deterministic extra
 returned instead. The user always gets either a checked answer or the extractive one, never an
 unchecked one.
 
-    retrieve ~6 sentences → ChatPromptTemplate with [n] sentences → chat model
-        → JSON parser (tolerates ```json fences)          (LCEL; at most `timeout` seconds)
+    retrieve ~6 sentences → ChatPromptTemplate with [n] sentences → chat model, streamed
+        → JSON parser (tolerates ```json fences)     (at most `timeout` seconds, MAX_REPLY_CHARS)
         → verify and compose an `Answer` (or fall back to the extractive answerer)
 
 The model call has a deadline (`ASSISTANT_LLM_TIMEOUT`): a server that accepts the connection and
@@ -53,6 +53,11 @@ EARLIER_QUESTIONS_SHOWN = 3
 DEFAULT_TIMEOUT = 20.0
 """Seconds (`ASSISTANT_LLM_TIMEOUT`): long enough for a small local model to write three sentences,
 short enough that a person waiting in Slack still gets an answer."""
+
+MAX_REPLY_CHARS = 20_000
+"""The reply is read as the model streams it and given up past this many characters. The JSON asked
+for (three short sentences) is well under 2,000; an 11 MB reply used to be read whole (504 MB) and
+then verified for 40 s, past any deadline."""
 
 CLIENT_RETRIES = 2
 """The provider client's own retries of a 429, a 5xx or a dropped connection (the OpenAI client's
@@ -455,8 +460,8 @@ class GenerativeAnswerer:
         self.fallback = fallback
         self.verifier = verifier or CitationVerifier(default_lexicon())
         self.timeout = timeout
-        prompt = ChatPromptTemplate.from_messages([("system", SYSTEM_PROMPT), ("human", HUMAN_PROMPT)])
-        self.draft = prompt | chat_model | PydanticOutputParser(pydantic_object=ModelReply)
+        self.prompt = ChatPromptTemplate.from_messages([("system", SYSTEM_PROMPT), ("human", HUMAN_PROMPT)])
+        self.parser = PydanticOutputParser(pydantic_object=ModelReply)
 
     def answer(self, question: str | Query, history: Sequence[Turn | str] = ()) -> Answer:
         query = self.searcher.parse(question, history)
@@ -474,7 +479,7 @@ class GenerativeAnswerer:
 
     def ask_model(self, inputs: dict) -> ModelReply | ModelFailure:
         """The model's parsed reply, or why there is none, within `timeout` seconds."""
-        future: Future = asyncio.run_coroutine_threadsafe(self.draft.ainvoke(inputs), _model_loop())
+        future: Future = asyncio.run_coroutine_threadsafe(self.draft(inputs), _model_loop())
         try:
             return future.result(timeout=self.timeout)
         except TimeoutError:
@@ -484,6 +489,18 @@ class GenerativeAnswerer:
             return _failure(future.exception())
         except Exception as error:
             return _failure(error)
+
+    async def draft(self, inputs: dict) -> ModelReply:
+        """The model's reply, streamed (so a runaway reply stops at MAX_REPLY_CHARS), then parsed."""
+        parts: list[str] = []
+        size = 0
+        async for chunk in self.chat_model.astream(self.prompt.invoke(inputs)):
+            piece = chunk.content if isinstance(chunk.content, str) else str(chunk.content)
+            size += len(piece)
+            if size > MAX_REPLY_CHARS:
+                raise ReplyTooLong(f"the model's reply ran past {MAX_REPLY_CHARS:,} characters and was given up there")
+            parts.append(piece)
+        return self.parser.parse("".join(parts))
 
     def _finish(self, query: Query, retrieved: list[ScoredSentence], reply: ModelReply | ModelFailure) -> Answer:
         language = query.language
@@ -539,7 +556,13 @@ def _prompt_inputs(query: Query, retrieved: list[ScoredSentence], history: Seque
     return {"sentences": sentences, "earlier": earlier_block, "question": query.text, "language_name": LANGUAGE_NAMES[query.language]}
 
 
+class ReplyTooLong(Exception):
+    """The model kept writing past MAX_REPLY_CHARS."""
+
+
 def _failure(error: BaseException | None) -> ModelFailure:
+    if isinstance(error, ReplyTooLong):
+        return ModelFailure(str(error))
     if isinstance(error, OutputParserException):
         return ModelFailure(f"the model's reply was not the JSON asked for: {_clip(error.llm_output or str(error), 120)!r}")
     return ModelFailure(f"the model failed ({type(error).__name__}: {_clip(str(error), 120)})")
