@@ -437,3 +437,37 @@ def test_a_bad_llm_timeout_is_refused(value, monkeypatch):
     monkeypatch.setenv("ASSISTANT_LLM_TIMEOUT", value)
     with pytest.raises(ValidationError, match="llm_timeout"):
         Settings(_env_file=None)
+
+
+# -- red-team replies (issue 21): each is dropped, or the reply refused, with the reason ----------
+
+
+@pytest.mark.parametrize(
+    ("answer", "reason"),
+    [
+        ("The minister resigned and all users must reset their passwords at once [1].", "are not in its cited sentence(s), in either language"),
+        ("Menteri mundur dan semua pengguna wajib mengganti kata sandi [1].", "are not in its cited sentence(s), in either language"),
+        ("<!channel> click <http://evil.example|the official report> now [1].", "link or mention"),
+        ("Details at https://evil.example/login [1].", "link or mention"),
+        ("x [1].", "says nothing"),
+    ],
+)
+def test_claims_their_sentence_does_not_support_are_dropped(answer, reason):
+    verified = verify(answer)
+    assert verified.cited == () and verified.text == ""
+    assert len(verified.notes) == 1 and reason in verified.notes[0]
+
+
+@pytest.mark.parametrize("citations", [[[1]], [{"n": 1}], [True], {"1": 1}])
+def test_a_reply_whose_citations_are_not_sentence_numbers_is_refused(searcher, article, citations):
+    reply = json.dumps({"answer": "There are 12 US companies [1].", "citations": citations, "abstain": False})
+    answer = answerer_with(searcher, reply).answer(HOW_MANY_EN)
+
+    assert answer.answerer == "extractive"
+    assert any("not the JSON asked for" in note for note in answer.notes)
+
+
+def test_a_paraphrase_in_the_other_language_keeps_its_claim():
+    """The word check reads through the bilingual lists: an English answer about an Indonesian sentence passes."""
+    verified = verify("Twelve companies from the US are interested [1].")
+    assert verified.notes == () and verified.cited == (1,)

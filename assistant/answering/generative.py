@@ -39,7 +39,7 @@ from pydantic import BaseModel, ValidationError, field_validator
 
 from assistant.answering.extractive import ExtractiveAnswerer, refusal
 from assistant.errors import ConfigurationError
-from assistant.lexicon import Lexicon, default_lexicon
+from assistant.lexicon import Lexicon, default_lexicon, term_occurs
 from assistant.query import Query, detect_language
 from assistant.retrieval import ScoredSentence, SentenceSearcher
 from assistant.types import Answer, AnswererName, Citation, Turn
@@ -123,11 +123,14 @@ class ModelReply(BaseModel):
     @field_validator("citations", mode="before")
     @classmethod
     def _numbers(cls, value):
-        # Models write [1, 2], ["1", "2"], ["[1]"] or a bare 1; all mean the same sentences.
+        # Models write [1, 2], ["1", "2"], ["[1]"] or a bare 1; all mean the same sentences. Anything
+        # else (nested lists, objects, true/false) is not a list of sentence numbers: the reply is refused.
         if value is None:
             return []
-        if isinstance(value, (int, str)):
+        if isinstance(value, (int, str)) and not isinstance(value, bool):
             value = [value]
+        if not isinstance(value, list) or any(isinstance(item, bool) or not isinstance(item, (int, str)) for item in value):
+            raise ValueError(f"citations must be sentence numbers, got {str(value)[:60]}")
         return [int(found) for item in value for found in re.findall(r"\d+", str(item))]
 
 
@@ -185,10 +188,11 @@ class CitationVerifier:
 
     A claim is one sentence of the answer. It is kept when it cites at least one sentence, every
     number it cites is one of the sentences the model was given, every quoted phrase occurs in one
-    cited sentence, and every number, weekday, month and proper name in it appears in its cited
-    sentences. Surviving markers are renumbered 1..n in order of appearance, so they match
-    `Answer.citations`. The checks are literal on purpose: they cannot judge paraphrase, but they
-    catch the mistakes that do the most harm in a news answer (a wrong figure, a wrong date, a person
+    cited sentence, every number, weekday, month and proper name in it appears in its cited
+    sentences, most of its other words do (in either language, `MIN_SUPPORTED_WORDS`), and it holds
+    no link or Slack mention they lack. Surviving markers are renumbered 1..n in order of appearance,
+    so they match `Answer.citations`. The checks are literal on purpose: they judge paraphrase only
+    through word lists, but they catch the mistakes that do the most harm in a news answer (a wrong figure, a wrong date, a person
     who was not there, a made-up quote or source). What counts as a title rather than a name comes
     from `lexicon` (the package's word lists by default).
     """
@@ -241,8 +245,16 @@ class CitationVerifier:
         return VerifiedAnswer(text=text, cited=tuple(order), notes=tuple(notes))
 
 
+_LINK_OR_MARKUP = re.compile(r"<[!@#][^>]*>|<https?:[^>]*>|\bhttps?://\S+|\bwww\.\S+", re.IGNORECASE)
+"""Slack's mention and link syntax and bare URLs: a model shown news sentences has no reason to write
+one its sentences do not hold, and one it writes would ping a channel or dress up a link."""
+
+
 def unsupported(claim: str, sources: Sequence[str], lexicon: Lexicon | None = None) -> str | None:
     """Why `claim` is not supported by `sources` (its cited sentences), or None when it is."""
+    for markup in _LINK_OR_MARKUP.findall(claim):
+        if not any(markup in source for source in sources):
+            return f"it holds a link or mention ({_clip(markup, 40)}) its cited sentence(s) do not"
     for phrase in quoted_phrases(claim):
         if not any(_quote_occurs(phrase, source) for source in sources):
             return f"the quote “{_clip(phrase)}” is not in its cited sentence(s)"
@@ -261,11 +273,39 @@ def unsupported(claim: str, sources: Sequence[str], lexicon: Lexicon | None = No
     for name, month in _named(claim, _MONTHS).items():
         if month not in source_months:
             return f"the month {name} is not in its cited sentence(s)"
+    lexicon = lexicon or default_lexicon()
     folded_sources = _folded(source_text)
-    for name in proper_names(claim, lexicon or default_lexicon()):
+    for name in proper_names(claim, lexicon):
         if not re.search(rf"(?<!\w){re.escape(_folded(name))}(?!\w)", folded_sources):
             return f"the name {name} is not in its cited sentence(s)"
+    if not content_words(claim, lexicon) and not numbers_in(claim) and not _QUOTED.search(claim):
+        return "it says nothing its cited sentence(s) could support"
+    missing = unsupported_words(claim, source_text, lexicon)
+    if missing:
+        return f"its words {', '.join(missing[:3])} are not in its cited sentence(s), in either language"
     return None
+
+
+MIN_SUPPORTED_WORDS = 0.5
+"""Share of a claim's content words that must occur in its cited sentences, as written or through
+the bilingual word lists (an English answer about an Indonesian sentence). A claim with no name or
+number in it ("The minister resigned and all users must reset their passwords [1]") is otherwise
+checked by nothing; a paraphrase keeps most of its words' meanings in the sentence it rests on."""
+
+
+def content_words(claim: str, lexicon: Lexicon) -> list[str]:
+    """The claim's words other than stopwords, numbers and quotes (those have stricter checks)."""
+    return [word for word in lexicon.content_tokens(_QUOTED.sub(" ", claim)) if not any(c.isdigit() for c in word) and not numbers_in(word)]
+
+
+def unsupported_words(claim: str, source_text: str, lexicon: Lexicon) -> list[str]:
+    """The claim's content words its sources lack, when they are more than MIN_SUPPORTED_WORDS of them."""
+    words = content_words(claim, lexicon)
+    if not words:
+        return []
+    terms = frozenset(lexicon.sentence_terms(source_text))
+    missing = [word for word in words if not term_occurs(lexicon.term(word), terms)]
+    return missing if len(missing) > (1 - MIN_SUPPORTED_WORDS) * len(words) else []
 
 
 # -- proper names -----------------------------------------------------------------------------
