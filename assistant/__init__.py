@@ -29,6 +29,7 @@ from assistant.errors import (
     SourceUnreachableError,
     UndecodableDocumentError,
     UnknownDocumentError,
+    UnsupportedDocumentError,
 )
 
 __all__ = [
@@ -53,6 +54,7 @@ __all__ = [
     "Turn",
     "UndecodableDocumentError",
     "UnknownDocumentError",
+    "UnsupportedDocumentError",
     "__version__",
 ]
 

@@ -145,6 +145,10 @@ def _ingest(args) -> int:
     for doc in report.documents:
         table.add_row(_escape(doc.doc_id), _escape(doc.source), str(doc.sentences), str(doc.written), str(doc.removed), str(doc.unchanged))
     console.print(table)
+    if report.skipped:
+        console.print(f"[yellow]Skipped {len(report.skipped)} file(s) that could not be read:[/]")
+        for item in report.skipped:
+            console.print(f"  {_escape(item.reason)}", soft_wrap=True)
     return 0
 
 

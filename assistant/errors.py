@@ -40,6 +40,10 @@ class UndecodableDocumentError(IngestError):
     pass
 
 
+class UnsupportedDocumentError(UndecodableDocumentError):
+    """A PDF, Word or RTF file (by its name or its first bytes): the message says how to convert it."""
+
+
 class SourceUnreachableError(IngestError):
     pass
 

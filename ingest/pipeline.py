@@ -9,6 +9,7 @@ recomputed.
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import json
 import re
@@ -44,12 +45,22 @@ class DocumentReport:
 
 
 @dataclass(frozen=True)
+class SkippedFile:
+    """A file inside a named folder that could not be read, and why."""
+
+    source: str
+    reason: str
+
+
+@dataclass(frozen=True)
 class IngestReport:
     documents: tuple[DocumentReport, ...]
     seconds: float
     generation: int
     """The catalog generation readers see after this ingest (unchanged when nothing changed)."""
     switched: bool
+    skipped: tuple[SkippedFile, ...] = ()
+    """Files inside the named folders that could not be read (the rest were ingested)."""
 
 
 class Progress:
@@ -87,7 +98,8 @@ def ingest(
     index: SentenceIndex | None = None,
     replace: str | None = None,
 ) -> IngestReport:
-    """Read `sources` (files, folders, URLs) and bring the index up to date with them.
+    """Read `sources` (files, folders, URLs) and bring the index up to date with them. Folders are
+    read recursively; a file in one that cannot be read is skipped and listed in `skipped`.
 
     `replace`: the id of a document the one source given takes the place of, in one switch (an
     updated article saved under another path or URL); without it a different source never
@@ -95,16 +107,18 @@ def ingest(
     """
     started = time.perf_counter()
     progress = progress or Progress()
-    articles = _read_all(sources or DEFAULT_SOURCES, progress)
+    articles, skipped = _read_all(sources or DEFAULT_SOURCES, progress)
     if replace is not None and len(articles) != 1:
         raise IngestError(f"Replacing {replace!r} takes exactly one article; {len(articles)} were given.")
     if index is None:  # ours: its embedded Chroma is stopped when done
         index = SentenceIndex(settings, make_embedder(settings.embedding, num_threads=settings.embedding_threads))
         try:
-            return _ingest(articles, index, settings, progress, replace, started)
+            report = _ingest(articles, index, settings, progress, replace, started)
         finally:
             index.close()
-    return _ingest(articles, index, settings, progress, replace, started)
+    else:
+        report = _ingest(articles, index, settings, progress, replace, started)
+    return dataclasses.replace(report, skipped=tuple(skipped))
 
 
 def _ingest(articles: list[Article], index: SentenceIndex, settings: Settings, progress: Progress, replace: str | None, started: float) -> IngestReport:
@@ -212,15 +226,29 @@ def _calibrate(index: SentenceIndex, collection: str, plans: list[_Plan], lexico
         plan.entry = {**plan.entry, "offtopic": {"mean": round(float(best.mean()), 5), "std": round(max(float(best.std()), 0.005), 5)}}
 
 
-def _read_all(sources: list[str], progress: Progress) -> list[Article]:
-    """Every source once (a file named twice, or also inside a named folder, is read once)."""
+def _read_all(sources: list[str], progress: Progress) -> tuple[list[Article], list[SkippedFile]]:
+    """Every source once (a file named twice, or also inside a named folder, is read once). A bad
+    file named directly stops the ingest; a bad file inside a folder is skipped, with its reason."""
+    expanded = expand_sources(sources)
     articles: dict[str, Article] = {}
-    for source in expand_sources(sources):
+    skipped: list[SkippedFile] = []
+    errors: list[IngestError] = []
+    for source in expanded.all:
         if source_key(source) in articles:
             continue
         progress.reading(source)
-        articles[source_key(source)] = read_article(source)
-    return list(articles.values())
+        if source in expanded.named:
+            articles[source_key(source)] = read_article(source)
+            continue
+        try:
+            articles[source_key(source)] = read_article(source)
+        except IngestError as error:
+            skipped.append(SkippedFile(source, str(error)))
+            errors.append(error)
+    if not articles and errors:  # nothing to ingest: the folder's first problem is the error
+        more = f" ({len(errors) - 1} other file(s) could not be read either)" if len(errors) > 1 else ""
+        raise type(errors[0])(f"{errors[0]}{more}") from errors[0]
+    return list(articles.values()), skipped
 
 
 def _with_unique_ids(articles: list[Article], index: SentenceIndex, replace: str | None, settings: Settings) -> list[Article]:

@@ -1,7 +1,9 @@
 """Read articles from files (.txt, .md, .html) and http(s) URLs into `Article`s.
 
 Every failure is an `IngestError` with a message naming the source; nothing is written before all
-sources have been read, so a bad source leaves the index as it was.
+sources have been read, so a bad source named directly leaves the index as it was. A bad file found
+inside a named folder is skipped and reported instead (`IngestReport.skipped`), so one stray file
+does not keep a folder of good articles out.
 """
 
 from __future__ import annotations
@@ -11,6 +13,7 @@ import threading
 import time
 import urllib.error
 import urllib.request
+from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import urlparse
 
@@ -20,6 +23,7 @@ from assistant.errors import (
     SourceNotFoundError,
     SourceUnreachableError,
     UndecodableDocumentError,
+    UnsupportedDocumentError,
 )
 from ingest.article import Article, parse_article
 
@@ -36,24 +40,66 @@ def is_url(source: str) -> bool:
     return source.startswith(("http://", "https://"))
 
 
-def expand_sources(sources: list[str]) -> list[str]:
-    """Turn folders into the supported files they hold; check files exist. URLs pass through."""
-    expanded: list[str] = []
+CONVERSION_HINTS = {
+    ".pdf": "convert it to text first, e.g. `pdftotext -layout article.pdf article.txt` (poppler-utils)",
+    ".docx": "save it as plain text (.txt) or HTML from the word processor",
+    ".doc": "save it as plain text (.txt) or HTML from the word processor",
+    ".odt": "save it as plain text (.txt) or HTML from the word processor",
+    ".rtf": "save it as plain text (.txt) from the word processor",
+}
+"""File types people have articles in that ingest does not read, and how to make them readable."""
+
+_BARE_HOST = re.compile(r"^(?:www\.)?[a-z0-9-]+(?:\.[a-z0-9-]+)*\.[a-z]{2,}(?:[/?#]|$)", re.IGNORECASE)
+
+
+@dataclass(frozen=True)
+class Sources:
+    """What the given sources name: the files and URLs to read, in order, and where each came from."""
+
+    named: list[str]
+    """Files and URLs named directly: a problem with one stops the ingest."""
+    in_folders: list[str]
+    """Files found inside named folders (recursively): a bad one is skipped and reported."""
+
+    @property
+    def all(self) -> list[str]:
+        return self.named + self.in_folders
+
+
+def expand_sources(sources: list[str]) -> Sources:
+    """Turn folders into the supported files they hold (subfolders too, hidden ones skipped); check
+    named files exist and are of a type ingest reads. URLs pass through."""
+    named: list[str] = []
+    in_folders: list[str] = []
     for source in sources:
         if is_url(source):
-            expanded.append(source)
+            named.append(source)
             continue
         path = Path(source)
         if path.is_dir():
-            files = sorted(p for p in path.iterdir() if p.suffix.lower() in SUPPORTED_SUFFIXES and p.is_file())
+            files = sorted(
+                p for p in path.rglob("*")
+                if p.suffix.lower() in SUPPORTED_SUFFIXES and p.is_file() and not any(part.startswith(".") for part in p.relative_to(path).parts)
+            )
             if not files:
-                raise SourceNotFoundError(f"{source}: folder has no {', '.join(SUPPORTED_SUFFIXES)} files.")
-            expanded.extend(str(p) for p in files)
+                raise SourceNotFoundError(f"{source}: folder has no {', '.join(SUPPORTED_SUFFIXES)} files (subfolders included).")
+            in_folders.extend(str(p) for p in files)
         elif path.is_file():
-            expanded.append(str(path))
+            check_file_type(path)
+            named.append(str(path))
+        elif _BARE_HOST.match(source):
+            raise SourceNotFoundError(f"{source}: no such file or folder. Did you mean https://{source} ?")
         else:
             raise SourceNotFoundError(f"{source}: no such file or folder.")
-    return expanded
+    return Sources(named, in_folders)
+
+
+def check_file_type(path: Path) -> None:
+    """A file of a type ingest does not read is refused with how to convert it. Any other extension
+    is read as text (a text file named `notes` or `article.text`), and its content is checked."""
+    suffix = path.suffix.lower()
+    if suffix in CONVERSION_HINTS:
+        raise UnsupportedDocumentError(f"{path}: {suffix[1:].upper()} files are not read by ingest; {CONVERSION_HINTS[suffix]}.")
 
 
 def read_article(source: str) -> Article:
@@ -159,7 +205,15 @@ def _download(url: str, deadline: float) -> tuple[bytes, str]:
     return b"".join(chunks), content_type
 
 
+_MAGIC = {b"%PDF-": ".pdf", b"PK\x03\x04": ".docx", b"{\\rtf": ".rtf", b"\xd0\xcf\x11\xe0": ".doc"}
+"""How a file of each unsupported type starts, whatever it is named."""
+
+
 def _decode(raw: bytes, source: str) -> str:
+    for magic, suffix in _MAGIC.items():
+        if raw.startswith(magic):
+            kind = "a PDF" if suffix == ".pdf" else f"a {suffix[1:].upper()} document"
+            raise UnsupportedDocumentError(f"{source}: is {kind} whatever its name says, not a text article; {CONVERSION_HINTS[suffix]}.")
     if b"\x00" in raw:
         raise UndecodableDocumentError(f"{source}: looks like a binary file, not a text article.")
     try:

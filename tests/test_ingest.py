@@ -19,6 +19,7 @@ from assistant.errors import (
     SourceNotFoundError,
     SourceUnreachableError,
     UndecodableDocumentError,
+    UnsupportedDocumentError,
 )
 from assistant.store import SentenceIndex
 from ingest import ingest
@@ -118,6 +119,12 @@ def _bad_files(tmp_path: Path) -> dict[str, tuple[Path, type]]:
     no_article.write_text("<html><body><nav><a href='/'>Beranda</a></nav></body></html>", encoding="utf-8")
     out["html-without-article"] = (no_article, EmptyDocumentError)
     out["missing"] = (tmp_path / "nope.txt", SourceNotFoundError)
+    pdf = tmp_path / "laporan.pdf"
+    pdf.write_bytes(b"%PDF-1.4\n1 0 obj << /Type /Catalog >> endobj\nBT (Menteri bertemu duta besar.) Tj ET\n")
+    out["pdf"] = (pdf, UnsupportedDocumentError)
+    pdf_named_txt = tmp_path / "laporan-pdf.txt"
+    pdf_named_txt.write_bytes(pdf.read_bytes())
+    out["pdf-named-txt"] = (pdf_named_txt, UnsupportedDocumentError)
     return out
 
 
@@ -337,3 +344,45 @@ def test_a_line_without_sentence_breaks_ingests_as_citable_pieces(fresh_settings
     assert "".join(texts).replace(" ", "") == f"Data stok: {rows}, gudang Cibitung menyimpan 777 ton jagung".replace(" ", "")
     answer = Assistant.load(fresh_settings).ask("Berapa ton jagung di gudang Cibitung?")
     assert "777 ton jagung" in " ".join(citation.text for citation in answer.citations)
+
+
+def test_a_pdf_is_refused_with_how_to_convert_it(fresh_settings, tmp_path):
+    """By its name or by its first bytes: a PDF is never read as text (it used to cite "%PDF-1.4")."""
+    files = _bad_files(tmp_path)
+    for name in ("pdf", "pdf-named-txt"):
+        with pytest.raises(UnsupportedDocumentError, match="pdftotext"):
+            ingest([str(files[name][0])], settings=fresh_settings)
+
+
+def test_a_url_without_its_scheme_is_pointed_at_https(fresh_settings):
+    with pytest.raises(SourceNotFoundError, match=r"Did you mean https://www\.antaranews\.com/berita/123 \?"):
+        ingest(["www.antaranews.com/berita/123"], settings=fresh_settings)
+
+
+def test_a_folder_is_read_recursively_and_its_bad_files_are_listed_not_fatal(fresh_settings, tmp_path):
+    """Every good article in the folder and its subfolders is ingested; the bad ones are reported at
+    the end with their reasons, and the command succeeds because something was ingested."""
+    folder = tmp_path / "articles"
+    (folder / "2024" / "november").mkdir(parents=True)
+    (folder / ".cache").mkdir()
+    (folder / "banjir.txt").write_text("Banjir di Sigi\n\nBanjir bandang menerjang Desa Tandoulu pada Minggu pagi.\n", encoding="utf-8")
+    (folder / "2024" / "november" / "rapat.md").write_text("# Rapat DPRD\n\nDPRD menyetujui anggaran daerah pada Senin sore.\n", encoding="utf-8")
+    (folder / "2024" / "kosong.txt").write_text("   ", encoding="utf-8")
+    (folder / "2024" / "scan.txt").write_bytes(b"%PDF-1.7\nbinary")
+    (folder / ".cache" / "old.txt").write_text("Catatan lama yang tidak boleh masuk indeks sama sekali.\n", encoding="utf-8")
+
+    report = ingest([str(folder)], settings=fresh_settings)
+    assert sorted(doc.doc_id for doc in report.documents) == ["banjir", "rapat"]
+    assert sorted(Path(item.source).name for item in report.skipped) == ["kosong.txt", "scan.txt"]
+    assert all(Path(item.source).name in item.reason for item in report.skipped)
+
+    env = {"ASSISTANT_DATA_DIR": str(tmp_path / "cli-data"), "HF_HUB_OFFLINE": "1", "ANONYMIZED_TELEMETRY": "False", "PATH": "", "COLUMNS": "200"}
+    result = subprocess.run([sys.executable, "-m", "assistant.cli", "ingest", str(folder)], capture_output=True, text=True, env=env, cwd=ROOT, timeout=300)
+    assert result.returncode == 0, result.stderr
+    assert "Skipped 2 file(s)" in result.stdout and "kosong.txt: is empty." in result.stdout and "PDF" in result.stdout
+
+    only_bad = tmp_path / "only-bad"
+    only_bad.mkdir()
+    (only_bad / "kosong.txt").write_text(" ", encoding="utf-8")
+    result = subprocess.run([sys.executable, "-m", "assistant.cli", "ingest", str(only_bad)], capture_output=True, text=True, env=env, cwd=ROOT, timeout=300)
+    assert result.returncode == 1 and "kosong.txt" in result.stderr and "Traceback" not in result.stderr
