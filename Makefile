@@ -7,7 +7,7 @@ PIP := $(BIN)/pip install --disable-pip-version-check -q -c constraints.txt
 export HF_HUB_OFFLINE := 1
 export ANONYMIZED_TELEMETRY := False
 
-.PHONY: run test lint install install-dev ingest reset eval bench slack clean
+.PHONY: run test lint install install-dev ingest demo-index reset eval bench slack clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -25,9 +25,17 @@ ingest: install
 reset: install
 	$(BIN)/assistant reset --yes
 
+# `make run` and `make slack` answer from a demo index of their own (data/demo/, the seed article),
+# so an article you `assistant ingest` later lands in the default index without the seed beside it.
+DEMO := ASSISTANT_DATA_DIR=$(CURDIR)/data/demo
+
+demo-index: install
+	$(DEMO) $(BIN)/assistant ingest seeds/
+
 # Opens the terminal chat; without a terminal (CI, pipes) answers one sample question instead.
-run: ingest
-	@if [ -t 0 ]; then $(BIN)/assistant chat; else $(BIN)/assistant ask "Siapa yang mendampingi Menkomdigi Meutya Hafid?"; fi
+run: demo-index
+	@echo "Demo index: data/demo/ (the seed article). Your own articles: .venv/bin/assistant ingest FILE|FOLDER|URL"
+	@if [ -t 0 ]; then $(DEMO) $(BIN)/assistant chat; else $(DEMO) $(BIN)/assistant ask "Siapa yang mendampingi Menkomdigi Meutya Hafid?"; fi
 
 test: install-dev
 	$(BIN)/python -m pytest -q
@@ -38,8 +46,8 @@ lint: install-dev
 	$(BIN)/mypy
 
 # Socket Mode with SLACK_APP_TOKEN; see docs/slack.md for the tokens and the HTTP mode.
-slack: ingest
-	$(BIN)/assistant slack
+slack: demo-index
+	$(DEMO) $(BIN)/assistant slack
 
 eval: install
 	$(BIN)/assistant eval

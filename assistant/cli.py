@@ -137,16 +137,17 @@ def _ingest(args) -> int:
     sources = args.sources or DEFAULT_SOURCES
     with RichProgress(console) as progress:
         report = ingest(sources, settings=_settings(), progress=progress, replace=args.replace)
-    from rich.table import Table
+    from assistant.terminal import print_table
 
-    table = Table(title=f"Ingested in {report.seconds:.2f}s", title_justify="left")
-    for column in ("document", "source", "sentences", "written", "removed", "unchanged"):
-        table.add_column(column, justify="left" if column in ("document", "source") else "right")
+    columns = ("document", "source", "sentences", "written", "removed", "unchanged")
+    rows = [(doc.doc_id, doc.source, str(doc.sentences), str(doc.written), str(doc.removed), str(doc.unchanged)) for doc in report.documents]
+    print_table(console, f"Ingested in {report.seconds:.2f}s", columns, rows, numeric=columns[2:])
     for doc in report.documents:
-        table.add_row(_escape(doc.doc_id), _escape(doc.source), str(doc.sentences), str(doc.written), str(doc.removed), str(doc.unchanged))
-    console.print(table)
+        if doc.same_as:
+            same = f"{_escape(doc.source)} has the same text as {_escape(doc.same_as)}, indexed as {_escape(doc.doc_id)}: nothing written."
+            console.print(same, soft_wrap=True)
     if report.skipped:
-        console.print(f"[yellow]Skipped {len(report.skipped)} file(s) that could not be read:[/]")
+        console.print(f"[yellow]Skipped {len(report.skipped)} file(s):[/]")
         for item in report.skipped:
             console.print(f"  {_escape(item.reason)}", soft_wrap=True)
     return 0
@@ -165,15 +166,11 @@ def _documents(args) -> int:
     if not infos:
         console.print(f"The index in {_escape(settings.chroma_location)} is empty. Add articles with: assistant ingest [PATH|URL ...]", soft_wrap=True)
         return 0
-    from rich.table import Table
+    from assistant.terminal import print_table
 
-    table = Table(title=f"{len(infos)} document{'s' if len(infos) != 1 else ''} in {_escape(settings.chroma_location)}", title_justify="left")
-    for column in ("id", "title", "source", "sentences", "ingested at", "version"):
-        table.add_column(column, justify="right" if column == "sentences" else "left", overflow="fold")
-    for info in infos:
-        table.add_row(_escape(info.doc_id), _escape(info.title), _escape(info.source), str(info.sentences), info.ingested_at[:16].replace("T", " "),
-                      info.version)
-    console.print(table)
+    columns = ("id", "title", "source", "sentences", "ingested at", "version")
+    rows = [(info.doc_id, info.title, info.source, str(info.sentences), info.ingested_at[:16].replace("T", " "), info.version) for info in infos]
+    print_table(console, f"{len(infos)} document{'s' if len(infos) != 1 else ''} in {settings.chroma_location}", columns, rows, numeric=("sentences",))
     return 0
 
 

@@ -644,6 +644,7 @@ class SentenceIndex:
                     "version": version,
                     "generation": generation,
                     "source_key": entry.get("source_key", ""),
+                    "sha256": entry.get("sha256", ""),  # the same text from another source is found by it
                     "entry": json.dumps(entry, ensure_ascii=False, sort_keys=True),
                     "terms": json.dumps(terms, ensure_ascii=False),
                 }

@@ -78,6 +78,8 @@ class Report:
     config: Config
     results: list[CaseResult] = field(default_factory=list)
     seconds: float = 0.0
+    sentence_texts: dict[str, str] = field(default_factory=dict)
+    """Every eval article's sentences by id (what `--misses` quotes)."""
 
     def groups(self) -> dict[str, list[CaseResult]]:
         groups: dict[str, list[CaseResult]] = {"all": list(self.results)}
@@ -104,6 +106,7 @@ def run(config: Config = DEFAULT_CONFIG, articles: Sequence[ArticleCases] | None
     started = time.perf_counter()
     data_dir = Path(tempfile.mkdtemp(prefix="assistant-eval-"))
     results: list[CaseResult] = []
+    texts: dict[str, str] = {}
     try:
         from ingest import ingest
 
@@ -115,6 +118,7 @@ def run(config: Config = DEFAULT_CONFIG, articles: Sequence[ArticleCases] | None
             )
             ingest([str(article.source)], settings=settings)
             bot = Assistant.load(settings)
+            texts |= {sentence_id: sentence.text for sentence_id, sentence in bot.searcher.sentences.items()}
             if config.answerer == "reader":
                 results += [_run_reader_case(bot, ReaderAnswerer(bot.searcher), case) for case in article.cases]
             else:
@@ -127,7 +131,7 @@ def run(config: Config = DEFAULT_CONFIG, articles: Sequence[ArticleCases] | None
             result.abstained = result.loao_abstained = result.forced_abstain
     else:
         decide(results, AnswerabilityModel.load())
-    return Report(config=config, results=results, seconds=time.perf_counter() - started)
+    return Report(config=config, results=results, seconds=time.perf_counter() - started, sentence_texts=texts)
 
 
 def _run_case(bot: Assistant, answerer: ExtractiveAnswerer, case: Case) -> CaseResult:
@@ -341,23 +345,15 @@ HEADER = ["group", "n", "hit@1", "hit@3", *[f"{column} (in / LOAO)" for column i
 
 def print_report(report: Report, console=None) -> None:
     from rich.console import Console
-    from rich.table import Table
+
+    from assistant.terminal import print_table
 
     console = console or Console(highlight=False)
     articles = [group for group in report.groups() if group not in ("all", "followup", *PAIRS)]
     for title, groups in (("By language pair (question→article)", ["all", *PAIRS, "followup"]), ("By article", articles)):
-        table = Table(title=f"{title} — {report.config.name}", title_justify="left")
-        for column in HEADER:
-            table.add_column(column, justify="left" if column == "group" else "right")
-        for row in table_rows(report, groups):
-            table.add_row(*row)
-        console.print(table)
-    refusals = Table(title="Refusals: how often, and how often with a related sentence (gold, for answerable questions)", title_justify="left")
-    for column in REFUSAL_HEADER:
-        refusals.add_column(column, justify="left" if column == "questions" else "right")
-    for row in refusal_rows(report):
-        refusals.add_row(*row)
-    console.print(refusals)
+        print_table(console, f"{title} — {report.config.name}", HEADER, table_rows(report, groups), numeric=HEADER[1:])
+    title = "Refusals: how often, and how often with a related sentence (gold, for answerable questions)"
+    print_table(console, title, REFUSAL_HEADER, refusal_rows(report), numeric=REFUSAL_HEADER[1:])
     per_case_ms = 1000 * _mean(r.seconds for r in report.results)
     console.print(f"[dim]{len(report.results)} cases on {len(articles)} articles in {report.seconds:.1f}s ({per_case_ms:.0f} ms per case)[/]")
 
@@ -406,20 +402,21 @@ def write_json(report: Report, path: str) -> None:
 
 
 def print_misses(report: Report, console) -> None:
-    """The cases answered wrongly (leave-one-article-out), so a change can be judged by what it fixes."""
+    """The cases answered wrongly (leave-one-article-out), so a change can be judged by what it fixes:
+    the question, the sentence(s) expected and the one(s) cited, in full."""
     from rich.markup import escape
-    from rich.table import Table
 
-    table = Table(title=f"Misses ({report.config.name}, leave-one-article-out)", title_justify="left")
-    for column in ("case", "question", "expected", "got"):
-        table.add_column(column)
+    console.print(f"[italic]Misses ({escape(report.config.name)}, leave-one-article-out)[/]")
     for r in report.results:
-        expected = ", ".join(g.split("#")[-1] for g in r.case.gold) or "abstain"
-        got = "abstain" if r.loao_abstained else ", ".join(c.split("#")[-1] for c in r.cited)
         wrong = (r.loao_abstained != (not r.case.answerable)) or (r.case.answerable and not set(r.cited) & set(r.case.gold))
-        if wrong:
-            table.add_row(r.case.id, escape(" / ".join([*r.case.history, r.case.question])), expected, got)
-    console.print(table)
+        if not wrong:
+            continue
+        console.print(f"[bold]{escape(r.case.id)}[/] {escape(' / '.join([*r.case.history, r.case.question]))}", soft_wrap=True)
+        expected = [f"#{g.split('#')[-1]} {report.sentence_texts.get(g, '')}" for g in r.case.gold] or ["(abstain)"]
+        got = ["(abstained)"] if r.loao_abstained else [f"#{c.split('#')[-1]} {report.sentence_texts.get(c, '')}" for c in r.cited] or ["(nothing cited)"]
+        for label, lines in (("expected", expected), ("got", got)):
+            for line in lines:
+                console.print(f"  [dim]{label:8}[/] {escape(line)}", soft_wrap=True)
 
 
 def main(

@@ -42,6 +42,8 @@ class DocumentReport:
     unchanged: int
     source: str = ""
     version: str = ""
+    same_as: str = ""
+    """Set when the source's text is already indexed from another source (this one): nothing was written."""
 
 
 @dataclass(frozen=True)
@@ -132,11 +134,18 @@ def _ingest(articles: list[Article], index: SentenceIndex, settings: Settings, p
     same_lexicon = header.get("lexicon") == lexicon.digest
     articles = _with_unique_ids(articles, index, replace, settings)
     current = {record.doc_id: record for record in index.document_records(ids=[article.doc_id for article in articles])}
+    same_text = {} if replace else _same_text_elsewhere(index, [article for article in articles if article.doc_id not in current])
 
     plans = []
     unchanged = []
     for article in articles:
         before = current.get(article.doc_id)
+        twin = same_text.get(article.content_hash)
+        if before is None and twin is not None and twin.doc_id != article.doc_id:
+            # The same text from another path or URL is the document already indexed, not a second copy.
+            count = int(twin.entry.get("sentences", len(article.sentences)))
+            unchanged.append(DocumentReport(twin.doc_id, article.title, count, 0, 0, count, article.source, twin.version, same_as=twin.entry.get("source", "")))
+            continue
         entry = _document_entry(article, lexicon, before.entry if before and same_lexicon else None)
         version = document_version(index.embedder.model_id, header, entry, lexicon.digest)
         if before is not None and before.version == version:  # the same article again: nothing to write
@@ -231,20 +240,26 @@ def _read_all(sources: list[str], progress: Progress) -> tuple[list[Article], li
     file named directly stops the ingest; a bad file inside a folder is skipped, with its reason."""
     expanded = expand_sources(sources)
     articles: dict[str, Article] = {}
+    by_text: dict[str, Article] = {}
     skipped: list[SkippedFile] = []
     errors: list[IngestError] = []
     for source in expanded.all:
         if source_key(source) in articles:
             continue
         progress.reading(source)
-        if source in expanded.named:
-            articles[source_key(source)] = read_article(source)
-            continue
         try:
-            articles[source_key(source)] = read_article(source)
+            article = read_article(source)
         except IngestError as error:
+            if source in expanded.named:
+                raise
             skipped.append(SkippedFile(source, str(error)))
             errors.append(error)
+            continue
+        first = by_text.setdefault(article.content_hash, article)
+        if first is not article:  # the same text twice in one ingest (a copy in another folder): one document
+            skipped.append(SkippedFile(source, f"{source}: the same text as {first.source}, ingested once"))
+            continue
+        articles[source_key(source)] = article
     if not articles and errors:  # nothing to ingest: the folder's first problem is the error
         more = f" ({len(errors) - 1} other file(s) could not be read either)" if len(errors) > 1 else ""
         raise type(errors[0])(f"{errors[0]}{more}") from errors[0]
@@ -290,6 +305,15 @@ def _with_unique_ids(articles: list[Article], index: SentenceIndex, replace: str
         owners[doc_id] = key
         named.append(article if doc_id == article.doc_id else article.with_doc_id(doc_id))
     return named
+
+
+def _same_text_elsewhere(index: SentenceIndex, articles: list[Article]) -> dict[str, DocumentRecord]:
+    """Active documents holding exactly the text of one of `articles`, by content hash."""
+    hashes = list(dict.fromkeys(article.content_hash for article in articles))
+    if not hashes:
+        return {}
+    records = index.document_records(where={"$and": [{"sha256": {"$in": hashes}}, {"version": {"$ne": ""}}]})
+    return {record.entry.get("sha256", ""): record for record in records}
 
 
 def _suffixed(doc_id: str, key: str) -> str:

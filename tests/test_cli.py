@@ -49,3 +49,21 @@ def test_an_error_stays_on_one_line_in_a_narrow_terminal(capsys, tmp_path, monke
     err = capsys.readouterr().err
     assert len(err.strip().splitlines()) == 1 and "assistant ingest" in err
     assert list(tmp_path.iterdir()) == []
+
+
+@pytest.mark.parametrize("columns", ["80", "200"])
+def test_ids_and_titles_are_never_cut_or_wrapped_mid_word(capsys, tmp_path, monkeypatch, columns):
+    """`ingest` and `documents` at 80 columns: each document's id, title and source whole on one
+    line (a row per block when the table does not fit), never "antara-kom / digi-as-ke" or "…"."""
+    from tests.conftest import ROOT, SEED
+
+    monkeypatch.setenv("COLUMNS", columns)
+    monkeypatch.setenv("ASSISTANT_DATA_DIR", str(tmp_path / "data"))
+    article = ROOT / "evals" / "articles" / "en-central-bank.md"
+    assert main(["ingest", str(SEED), str(article)]) == 0
+    assert main(["documents"]) == 0
+    out = capsys.readouterr().out
+    assert "…" not in out
+    lines = out.splitlines()
+    for text in ("antara-komdigi-as-kerja-sama-digital", "en-central-bank", "Philippine central bank cuts rates by 25 basis points, signals pause", str(article)):
+        assert any(text in line for line in lines), text

@@ -386,3 +386,29 @@ def test_a_folder_is_read_recursively_and_its_bad_files_are_listed_not_fatal(fre
     (only_bad / "kosong.txt").write_text(" ", encoding="utf-8")
     result = subprocess.run([sys.executable, "-m", "assistant.cli", "ingest", str(only_bad)], capture_output=True, text=True, env=env, cwd=ROOT, timeout=300)
     assert result.returncode == 1 and "kosong.txt" in result.stderr and "Traceback" not in result.stderr
+
+
+def test_the_same_text_from_another_path_is_the_same_document(fresh_settings, tmp_path):
+    """A copy of an indexed article (another folder, another name) is recognised by its text: no
+    second document, no second title in the chat banner, answers cite the one document."""
+    from assistant import Assistant
+
+    first = ingest([str(SEED)], settings=fresh_settings)
+    copy = tmp_path / "downloads" / "berita-komdigi.txt"
+    copy.parent.mkdir()
+    copy.write_bytes(SEED.read_bytes())
+    again = ingest([str(copy)], settings=fresh_settings)
+
+    [report] = again.documents
+    assert report.doc_id == DOC_ID and report.written == 0 and report.same_as == str(SEED.resolve())
+    assert again.generation == first.generation
+    assert list(Assistant.load(fresh_settings).documents) == [DOC_ID]
+
+    twins = tmp_path / "twins"
+    (twins / "a").mkdir(parents=True)
+    (twins / "b").mkdir()
+    for folder in ("a", "b"):
+        (twins / folder / "rapat.txt").write_text("Rapat DPRD\n\nDPRD menyetujui anggaran daerah pada Senin sore.\n", encoding="utf-8")
+    report = ingest([str(twins)], settings=fresh_settings)
+    assert [doc.doc_id for doc in report.documents] == ["rapat"]
+    assert [Path(item.source).parent.name for item in report.skipped] == ["b"] and "same text" in report.skipped[0].reason
