@@ -110,13 +110,23 @@ class Assistant:
         return self.searcher.snapshot.manifest
 
     @property
-    def documents(self) -> dict[str, dict]:
-        """Ingested documents by id: title, source, hash, sentence count, related headlines."""
-        return self.manifest.get("documents", {})
+    def documents(self) -> dict[str, DocumentEntry]:
+        """Ingested documents by id: title, source, hash, sentence count, related headlines (each a
+        dict; in the REPL it shows what a person looks for, not the calibration data it also holds)."""
+        return {doc_id: DocumentEntry(entry) for doc_id, entry in self.manifest.get("documents", {}).items()}
 
     def __repr__(self) -> str:
         titles = ", ".join(doc.get("title", doc_id) for doc_id, doc in self.documents.items())
         return f"Assistant({len(self.searcher.sentences)} sentences from: {titles}; retrieval={self.settings.retrieval})"
+
+
+class DocumentEntry(dict):
+    """One document's manifest entry: a plain dict whose repr is for people (title, sentences,
+    source, when ingested); `dict(entry)` or `entry[...]` has everything, calibration included."""
+
+    def __repr__(self) -> str:
+        ingested = str(self.get("ingested_at", ""))[:16].replace("T", " ")
+        return f"<document {self.get('title', '')!r}: {self.get('sentences', 0)} sentences from {self.get('source', '')}, ingested {ingested}>"
 
 
 def _check_question(question: object) -> None:

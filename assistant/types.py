@@ -18,6 +18,9 @@ class Hit:
     position: int
     text: str
     score: float
+    """Retrieval's score, higher is closer: the dense cosine (0–1) plus up to 0.07 of BM25 and
+    answer-type bonus in hybrid retrieval (so slightly above 1 is possible). It ranks the sentences
+    of one question; scores of different questions do not compare. Shown with 3 decimals."""
     title: str = ""
     source: str = ""
 
@@ -62,6 +65,10 @@ class Citation:
 
     def to_dict(self) -> dict:
         return {"marker": self.marker, **_sentence_fields(self), "url": self.url, "highlights": list(self.highlights)}
+
+    def __repr__(self) -> str:
+        highlights = f", highlights={self.highlights!r}" if self.highlights else ""
+        return f"Citation([{self.marker}] {self.sentence_id!r}, score={self.score:.3f}, text={_short(self.text)!r}{highlights})"
 
 
 Language = Literal["id", "en", "other"]

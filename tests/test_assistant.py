@@ -250,3 +250,18 @@ def test_a_bad_setting_is_a_one_line_cli_error(seed_settings):
     out = subprocess.run([sys.executable, "-m", "assistant.cli", "ask", "hi"], capture_output=True, text=True, env=env, cwd=ROOT, timeout=120)
     assert out.returncode == 1
     assert "ASSISTANT_RETRIEVAL" in out.stderr and "Traceback" not in out.stderr
+
+
+def test_repl_objects_show_what_a_person_looks_for(bot):
+    """`bot.documents` shows title, sentence count, source and when (not calibration data), and a
+    citation's score reads like a hit's: three decimals, the scale `Hit.score` documents."""
+    shown = repr(bot.documents)
+    assert "offtopic" not in shown and "places" not in shown and "mean" not in shown
+    entry = bot.documents[DOC_ID]
+    assert f"{entry['sentences']} sentences from {entry['source']}" in shown
+    assert entry["offtopic"]  # still a dict with everything in it
+    answer = bot.ask("Siapa Duta Besar AS untuk Indonesia?")
+    citation = answer.citations[0]
+    assert f"score={citation.score:.3f}," in repr(citation) and repr(citation.score) not in repr(citation)
+    [hit] = bot.retrieve("Siapa Duta Besar AS untuk Indonesia?", k=1)
+    assert f"score={hit.score:.3f}," in repr(hit)
