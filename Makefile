@@ -9,8 +9,12 @@ export ANONYMIZED_TELEMETRY := False
 
 .PHONY: run test lint install install-dev ingest demo-index reset eval bench slack clean
 
+# Python 3.11 bundles pip 23.2, which predates PEP 685's normalised extra names and so warns on every
+# install that "lxml does not provide the extra 'html_clean'" (justext asks for html_clean, lxml
+# declares html-clean: the same extra). A current pip reads them as one.
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --disable-pip-version-check -q 'pip>=24'
 
 install: $(BIN)/python
 	$(PIP) -e .
