@@ -68,6 +68,10 @@ class IndexUnavailableError(IndexProblemError):
     pass
 
 
+class IndexStorageError(IndexProblemError):
+    """The embedded index's folder is on a full disk or is read-only; the message says which and the fix."""
+
+
 class IndexAccessDeniedError(IndexProblemError):
     """HTTP 401/403 from the Chroma server: a missing or wrong ASSISTANT_CHROMA_TOKEN, not an outage."""
 

@@ -31,6 +31,7 @@ at once after a removal so removed text leaves Chroma.
 from __future__ import annotations
 
 import contextlib
+import errno
 import fcntl
 import json
 import os
@@ -51,6 +52,7 @@ from assistant.errors import (
     IndexAccessDeniedError,
     IndexNotFoundError,
     IndexProblemError,
+    IndexStorageError,
     IndexUnavailableError,
 )
 from assistant.settings import Settings
@@ -149,8 +151,9 @@ def open_chroma_client(settings: Settings, *, create: bool = False):
         )
     from chromadb.config import Settings as ChromaSettings
 
-    settings.chroma_dir.mkdir(parents=True, exist_ok=True)
-    return _private_persistent_client(str(settings.chroma_dir), ChromaSettings(anonymized_telemetry=False))
+    with _translate_connection_errors(settings):
+        settings.chroma_dir.mkdir(parents=True, exist_ok=True)
+        return _private_persistent_client(str(settings.chroma_dir), ChromaSettings(anonymized_telemetry=False))
 
 
 _SYSTEM_CACHE_LOCK = threading.Lock()
@@ -464,7 +467,7 @@ class SentenceIndex:
         folder for READ_LOCK_WAIT_SECONDS (the caller keeps its view and tries again)."""
         if self.settings.chroma_url:
             return True
-        with _folder_lock(self.settings, exclusive=False) as held:
+        with self.guard(), _folder_lock(self.settings, exclusive=False) as held:
             if not held:
                 return False
             client = self._client if not fresh and self._client is not None else open_chroma_client(self.settings)
@@ -930,6 +933,23 @@ def _chain(exc: BaseException | None) -> Iterator[BaseException]:
         exc = exc.__cause__ or exc.__context__
 
 
+_FULL = ("database or disk is full", "no space left on device", "disk quota exceeded")
+_READ_ONLY = ("readonly database", "read-only file system", "read only file system", "permission denied")
+
+
+def storage_problem(exc: BaseException) -> str | None:
+    """What is wrong with the disk under an embedded index, in words with the fix, or None when the
+    error is something else. Chroma reports both conditions as InternalError text (SQLite's codes 13
+    and 8), compaction as "Error in compaction"; Python as OSError (ENOSPC, EROFS, EACCES)."""
+    text = f"{exc} {exc.__cause__ or ''}".lower()
+    code = exc.errno if isinstance(exc, OSError) else None
+    if code in (errno.ENOSPC, errno.EDQUOT) or any(marker in text for marker in _FULL) or "error in compaction" in text:
+        return "is on a full disk (or a compaction could not write); free some space (`df -h`) and run the command again"
+    if code in (errno.EROFS, errno.EACCES, errno.EPERM) or any(marker in text for marker in _READ_ONLY):
+        return "is read-only for this user; make it writable (or set ASSISTANT_DATA_DIR to a writable copy) and run the command again"
+    return None
+
+
 @contextmanager
 def _translate_connection_errors(settings: Settings) -> Iterator[None]:
     try:
@@ -937,6 +957,9 @@ def _translate_connection_errors(settings: Settings) -> Iterator[None]:
     except IndexProblemError:
         raise
     except Exception as exc:
+        storage = None if settings.chroma_url else storage_problem(exc)
+        if storage is not None:
+            raise IndexStorageError(f"The index folder {settings.chroma_dir} {storage}; nothing was changed.") from exc
         if settings.chroma_url and _is_connection_error(exc):
             raise IndexUnavailableError(
                 f"The article index at {settings.chroma_location} is unavailable right now ({type(exc).__name__})."

@@ -249,22 +249,47 @@ def serve_http(app: App, host: str, port: int, signing_secret: str) -> None:
 
 
 def serve_socket_mode(app: App, app_token: str) -> None:
+    from time import time
+
     from slack_bolt.adapter.socket_mode import SocketModeHandler
+    from slack_bolt.adapter.socket_mode.internals import run_bolt_app, send_response
     from slack_sdk.socket_mode.response import SocketModeResponse
 
     class CheckedSocketModeHandler(SocketModeHandler):
-        """Envelopes get the HTTP door's shape check (`inbound.payload_problem`): a malformed one
-        is acknowledged, so Slack does not send it again, and dropped with one log line."""
+        """Every envelope is acknowledged, so Slack does not send it again: a malformed one (the HTTP
+        door's shape check, `inbound.payload_problem`) and one the app has no listener for are
+        acknowledged and dropped with one log line each."""
 
         def handle(self, client, req) -> None:
             problem = payload_problem(req.payload)
-            if problem is None:
-                super().handle(client, req)
+            if problem is not None:
+                logger.warning("Ignored a Socket Mode %s envelope: malformed payload: %s", req.type, problem)
+                client.send_socket_mode_response(SocketModeResponse(envelope_id=req.envelope_id))
                 return
-            logger.warning("Ignored a Socket Mode %s envelope: malformed payload: %s", req.type, problem)
-            client.send_socket_mode_response(SocketModeResponse(envelope_id=req.envelope_id))
+            started = time()
+            response = run_bolt_app(self.app, req)
+            if response.status != 200:  # bolt answers 404 for an event nothing listens to, and sends no ack
+                logger.warning("Ignored a Socket Mode %s envelope: nothing handles it (status %s)", req.type, response.status)
+                client.send_socket_mode_response(SocketModeResponse(envelope_id=req.envelope_id))
+                return
+            send_response(client, req, response, started)
+
+    def acknowledge_unreadable(client, message: dict, raw_message: str) -> None:
+        """Runs on every message before slack_sdk turns it into a request. An envelope whose payload
+        is not an object (a list, a number, null) or is missing would make slack_sdk raise, log a
+        traceback and never acknowledge it: acknowledge it here, log one line, and take its payload
+        out so slack_sdk skips it quietly."""
+        if not isinstance(message, dict) or "envelope_id" not in message:
+            return
+        payload = message.get("payload")
+        if isinstance(payload, dict | str):
+            return
+        logger.warning("Ignored a Socket Mode %s envelope: its payload is %s, not an object", str(message.get("type"))[:40], type(payload).__name__)
+        client.send_socket_mode_response(SocketModeResponse(envelope_id=str(message["envelope_id"])))
+        message.pop("payload", None)
 
     handler = CheckedSocketModeHandler(app, app_token)
+    handler.client.message_listeners.insert(0, acknowledge_unreadable)
     stop = threading.Event()
     _on_sigterm(stop.set)
     try:

@@ -64,7 +64,11 @@ def register(app: App, responder: Responder, feedback: FeedbackStore, bot: BotId
     panel = AssistantPanel()
 
     @panel.thread_started
-    def on_thread_started(say, set_suggested_prompts) -> None:
+    def on_thread_started(event: dict, say, set_suggested_prompts) -> None:
+        thread = event.get("assistant_thread")
+        if not isinstance(thread, dict) or not thread.get("channel_id") or not thread.get("thread_ts"):
+            logger.warning("Ignoring an assistant_thread_started without its thread's channel and ts")
+            return
         say(message("panel_greeting"))
         set_suggested_prompts(prompts=list(SUGGESTED_PROMPTS), title=message("prompts_title"))
 

@@ -144,3 +144,28 @@ def test_malformed_envelopes_are_acked_and_dropped_with_one_log_line(socket_bot,
     log = socket_bot.log()[log_before:]
     assert "Traceback" not in log and " ERROR " not in log
     assert log.count("Ignored a Socket Mode") == 4
+
+
+def test_envelopes_slack_sdk_cannot_read_are_acked_with_one_log_line_each(socket_bot, fake_socket, fake_slack, deliver, channel, user):
+    """Payloads that are not objects (a list, a number, null, a string), a missing payload, an
+    envelope type nothing handles and an assistant thread without its thread: every one acknowledged
+    (the fixture checks none is left), none answered, no traceback."""
+    log_before = len(socket_bot.log())
+    sent = [
+        fake_socket.send("events_api", [1, 2, 3]),
+        fake_socket.send("events_api", 42),
+        fake_socket.send("events_api", None),
+        fake_socket.send("events_api", "just a string"),
+        fake_socket.send("events_api", {}, omit=("payload",)),
+        fake_socket.send("workflow_magic", {"type": "workflow_magic", "team_id": "T0001"}),
+        fake_socket.send("events_api", event_envelope({"type": "assistant_thread_started", "assistant_thread": {}}, "EvSockEmptyThread")),
+        fake_socket.send("events_api", event_envelope({"type": "app_home_opened", "user": user, "channel": channel}, "EvSockNobodyListens")),
+    ]
+    for envelope_id in sent:
+        fake_socket.wait_acked(envelope_id)
+
+    fake_slack.settle(deliver, channel)
+    assert fake_slack.posts(channel) == []
+    log = socket_bot.log()[log_before:]
+    assert "Traceback" not in log and " ERROR " not in log, log
+    assert log.count("Ignored a Socket Mode") >= 6

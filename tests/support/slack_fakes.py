@@ -311,8 +311,9 @@ class FakeSocketMode:
         except ConnectionClosed:  # the bot going away without a close frame is its business
             pass
 
-    def send(self, kind: str, payload: dict, *, retry_attempt: int = 0, accepts_response_payload: bool = False) -> str:
-        """Send one envelope (`events_api`, `slash_commands`, `interactive`); returns its id."""
+    def send(self, kind: str, payload: Any, *, retry_attempt: int = 0, accepts_response_payload: bool = False, omit: tuple[str, ...] = ()) -> str:
+        """Send one envelope (`events_api`, `slash_commands`, `interactive`); returns its id. `payload`
+        may be anything JSON holds (a malformed envelope); `omit` leaves fields out altogether."""
         envelope_id = f"env-{next(self._ids)}"
         envelope = {
             "envelope_id": envelope_id,
@@ -322,6 +323,7 @@ class FakeSocketMode:
             "retry_attempt": retry_attempt,
             "retry_reason": "timeout" if retry_attempt else "",
         }
+        envelope = {key: value for key, value in envelope.items() if key not in omit}
         with self._lock:
             self.sent[envelope_id] = envelope
         asyncio.run_coroutine_threadsafe(self._connection.send(json.dumps(envelope)), self._loop).result(5)
