@@ -274,7 +274,7 @@ def serve_socket_mode(app: App, app_token: str) -> None:
                 return
             send_response(client, req, response, started)
 
-    def acknowledge_unreadable(client, message: dict, raw_message: str) -> None:
+    def acknowledge_unreadable(client, message: dict, raw_message: str | None) -> None:
         """Runs on every message before slack_sdk turns it into a request. An envelope whose payload
         is not an object (a list, a number, null) or is missing would make slack_sdk raise, log a
         traceback and never acknowledge it: acknowledge it here, log one line, and take its payload
