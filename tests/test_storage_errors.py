@@ -79,7 +79,8 @@ def test_a_full_disk_is_one_line_everywhere_and_recovers_when_space_returns(smal
     assert _assistant(data, "ingest", str(SEED)).returncode == 0
     filler = _fill(small_disk)
 
-    commands = (["ingest", str(ARTICLE)], ["ask", "Siapa Duta Besar AS?"], ["documents"], ["remove", "antara-komdigi-as-kerja-sama-digital"], ["reset", "--yes"])
+    seed_id = "antara-komdigi-as-kerja-sama-digital"
+    commands = (["ingest", str(ARTICLE)], ["ask", "Siapa Duta Besar AS?"], ["documents"], ["remove", seed_id], ["reset", "--yes"])
     for argv in commands:
         _assert_one_line_error(_assistant(data, *argv), "full disk", data / "chroma")
 
