@@ -35,7 +35,10 @@ import errno
 import fcntl
 import json
 import os
+import re
 import secrets
+import shutil
+import sqlite3
 import threading
 import time
 import weakref
@@ -637,7 +640,7 @@ class SentenceIndex:
                 sentences -= int(before.entry.get("sentences", 0))
             terms: list[tuple[str, str]]
             if change is None:
-                version, entry, terms = "", before.entry if before else {}, []
+                version, entry, terms = "", {}, []  # a removed document keeps no text of its own (title, places, headlines)
             else:
                 version, entry, terms = change
                 sentences += int(entry.get("sentences", 0))
@@ -717,6 +720,33 @@ class SentenceIndex:
             with self.writing():
                 self.client.delete_collection(name)
         return dropped
+
+    def drop_document_records(self) -> None:
+        """Every document's catalog record, removed ones' included (`reset`). The header stays, so
+        readers see its generation move on and find no documents."""
+        if self.documents_collection in self._collection_names():
+            self._collections.pop(self.documents_collection, None)
+            with self.writing():
+                self.client.delete_collection(self.documents_collection)
+
+    def reclaim_space(self) -> None:
+        """Embedded only: make removed text unreadable on disk. SQLite keeps deleted rows in free
+        pages (a removed sentence stays readable in chroma.sqlite3) until VACUUM rewrites the file,
+        and Chroma leaves a dropped collection's vector folder behind (one per add/remove cycle).
+        Both go here, under the writers' lock; a bot reading meanwhile keeps its open files."""
+        if self.settings.chroma_url:
+            return  # a server's storage is its own business
+        database = self.settings.chroma_dir / "chroma.sqlite3"
+        with self.writing():
+            connection = sqlite3.connect(database, timeout=30, isolation_level=None)
+            try:
+                in_use = {row[0] for row in connection.execute("SELECT id FROM segments")}
+                connection.execute("VACUUM")
+            finally:
+                connection.close()
+            for folder in self.settings.chroma_dir.iterdir():
+                if folder.is_dir() and _UUID.fullmatch(folder.name) and folder.name not in in_use:
+                    shutil.rmtree(folder, ignore_errors=True)
 
     def _upsert_documents(self, ids: list[str], metadatas: list[dict[str, Any]]) -> None:
         """Write catalog records: one Chroma call for up to RECORD_PAGE of them (a switch of more
@@ -932,6 +962,9 @@ def _chain(exc: BaseException | None) -> Iterator[BaseException]:
         yield exc
         exc = exc.__cause__ or exc.__context__
 
+
+_UUID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
+"""How Chroma names a segment's folder."""
 
 _FULL = ("database or disk is full", "no space left on device", "disk quota exceeded")
 _READ_ONLY = ("readonly database", "read-only file system", "read only file system", "permission denied")

@@ -87,6 +87,7 @@ def remove(doc_ids: list[str] | tuple[str, ...], *, settings: Settings, index: S
         # wrong, see assistant.store): the live sentences are copied into a new collection and the
         # old one dropped at once. A bot in the middle of a question moves to the new one.
         header = index.compact(header, keep_old=False)
+    index.reclaim_space()  # the removed sentences' text, unreadable on disk too
     remaining = len(index.document_records(where={"version": {"$ne": ""}}))
     return RemoveReport(removed, remaining, int(header["generation"]), time.perf_counter() - started)
 
@@ -108,6 +109,8 @@ def reset(*, settings: Settings, index: SentenceIndex | None = None) -> RemoveRe
         header = index.switch(header, {record.doc_id: None for record in records}, collection=None)
         generation = int(header["generation"])
     index.drop_collections_except(None)  # every sentence of every version, including what a killed run left
+    index.drop_document_records()  # and the removed documents' records, so no title or term of theirs stays on disk
+    index.reclaim_space()
     return RemoveReport(removed, 0, generation, time.perf_counter() - started)
 
 

@@ -256,3 +256,30 @@ def test_reset_at_a_terminal_asks_first(fresh_settings):
         assert out.returncode == code, out.stderr
         assert f"Delete all 1 document from {fresh_settings.data_dir / 'chroma'}? [y/N]" in " ".join(out.stdout.split())
         assert _ids(fresh_settings) == left
+
+
+def _files_holding(folder: Path, text: str) -> list[str]:
+    """Every file under `folder` whose bytes contain `text` (free pages and stale folders included)."""
+    needle = text.encode("utf-8")
+    return sorted(str(path.relative_to(folder)) for path in folder.rglob("*") if path.is_file() and needle in path.read_bytes())
+
+
+def test_removed_text_is_gone_from_the_files_and_no_folders_pile_up(fresh_settings, tmp_path):
+    """After `remove`, no file of the index holds a removed sentence (SQLite's free pages included);
+    after `reset`, neither a sentence nor a title; add/remove cycles leave no stale vector folders."""
+    expo = _expo(tmp_path)
+    expo_sentence = "Gubernur membuka pameran teknologi di Bandung."
+    for _ in range(4):
+        ingest([str(SEED), str(expo)], settings=fresh_settings)
+        assert _files_holding(fresh_settings.chroma_dir, expo_sentence)
+        remove(["c"], settings=fresh_settings)
+    chroma = fresh_settings.chroma_dir
+    assert _files_holding(chroma, expo_sentence) == []
+    folders = [path.name for path in chroma.iterdir() if path.is_dir()]
+    assert len(folders) <= 3, folders  # the catalog's and the live sentences' (4 cycles used to leave 6 or more)
+    assert Assistant.load(fresh_settings).ask(AMBASSADOR).citations[0].sentence_id == f"{DOC_ID}#12"
+
+    seed_sentence = "Sementara itu, Dubes AS untuk Indonesia Kamala Shirin Lakhdhir"
+    assert _files_holding(chroma, seed_sentence)
+    reset(settings=fresh_settings)
+    assert _files_holding(chroma, seed_sentence) == [] and _files_holding(chroma, "Kamala") == []
