@@ -639,6 +639,7 @@ class SentenceIndex:
             if before is not None and before.version:
                 sentences -= int(before.entry.get("sentences", 0))
             terms: list[tuple[str, str]]
+            entry: dict[str, Any]
             if change is None:
                 version, entry, terms = "", {}, []  # a removed document keeps no text of its own (title, places, headlines)
             else:
