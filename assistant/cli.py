@@ -89,6 +89,7 @@ def _parser() -> argparse.ArgumentParser:
     )
     evaluate.add_argument("--dataset", help="dataset YAML (default: the bundled evals/dataset.yaml)")
     evaluate.add_argument("--misses", action="store_true", help="list the cases answered wrongly (leave-one-article-out)")
+    evaluate.add_argument("--report", dest="report_path", metavar="PATH", help="also write the tables, a chart and the misses as one HTML file")
     evaluate.add_argument("--markdown", action="store_true", help="print the quality tables as Markdown (the tables in docs/quality.md)")
     evaluate.add_argument("--fit", action="store_true", help="refit the answerability model on every article and save it")
     evaluate.add_argument("--realqa", action="store_true", help="the real-data tier: ../shared/realqa/ validation questions, one passage per index")

@@ -8,6 +8,7 @@ parser.add_argument("--json", dest="json_path", metavar="PATH", help="write the 
 parser.add_argument("--compare", action="store_true", help="also run dense-only and MiniLM configurations")
 parser.add_argument("--dataset", help="the seed article's cases (default: evals/dataset.yaml)")
 parser.add_argument("--misses", action="store_true", help="list the cases answered wrongly (leave-one-article-out)")
+parser.add_argument("--report", dest="report_path", metavar="PATH", help="also write the tables, a chart and the misses as one HTML file")
 parser.add_argument("--markdown", action="store_true", help="print the quality tables as Markdown (the tables in docs/quality.md)")
 parser.add_argument("--fit", action="store_true", help="refit the answerability model on every article and save it")
 parser.add_argument("--realqa", action="store_true", help="the real-data tier: ../shared/realqa/ validation questions, one passage per index")

@@ -401,6 +401,13 @@ def write_json(report: Report, path: str) -> None:
     Path(path).write_text(json.dumps(payload, ensure_ascii=False, indent=2), encoding="utf-8")
 
 
+def missed(result: CaseResult) -> bool:
+    """Answered wrongly, leave-one-article-out: refused an answerable question, answered an
+    unanswerable one, or cited no gold sentence."""
+    case = result.case
+    return result.loao_abstained != (not case.answerable) or (case.answerable and not set(result.cited) & set(case.gold))
+
+
 def print_misses(report: Report, console) -> None:
     """The cases answered wrongly (leave-one-article-out), so a change can be judged by what it fixes:
     the question, the sentence(s) expected and the one(s) cited, in full."""
@@ -408,8 +415,7 @@ def print_misses(report: Report, console) -> None:
 
     console.print(f"[italic]Misses ({escape(report.config.name)}, leave-one-article-out)[/]")
     for r in report.results:
-        wrong = (r.loao_abstained != (not r.case.answerable)) or (r.case.answerable and not set(r.cited) & set(r.case.gold))
-        if not wrong:
+        if not missed(r):
             continue
         console.print(f"[bold]{escape(r.case.id)}[/] {escape(' / '.join([*r.case.history, r.case.question]))}", soft_wrap=True)
         expected = [f"#{g.split('#')[-1]} {report.sentence_texts.get(g, '')}" for g in r.case.gold] or ["(abstain)"]
@@ -428,6 +434,7 @@ def main(
     compare: bool = False,
     realqa: bool = False,
     limit: int | None = None,
+    report_path: str | None = None,
 ) -> int:
     import importlib.util
 
@@ -464,6 +471,10 @@ def main(
     if json_path:
         write_json(report, json_path)
         console.print(f"[dim]per-question run written to {json_path}[/]")
+    if report_path:
+        from evals.report_html import write_report
+
+        console.print(f"[dim]report written to {write_report([report, *others], report_path)}[/]")
     return 0
 
 
@@ -478,6 +489,7 @@ def main_from_arguments(args) -> int:
         fit=args.fit,
         realqa=args.realqa,
         limit=args.limit,
+        report_path=args.report_path,
     )
 
 

@@ -91,3 +91,20 @@ def test_rankings_are_the_recorded_ones(report):
         if (changes := ranking_changes(expected[result.case.id], result.ranking, result.scores, result.case.gold))
     ]
     assert not moved, f"{len(moved)} rankings moved, first: {moved[:3]}"
+
+
+def test_the_html_report_holds_the_tables_a_chart_and_every_miss(report, tmp_path):
+    """`assistant eval --report run.html`: one file a reviewer can open, self-contained."""
+    import html
+
+    from evals.report_html import write_report
+    from evals.runner import missed
+
+    page = write_report([report], tmp_path / "run.html").read_text(encoding="utf-8")
+    assert page.startswith("<!doctype html>") and "<script" not in page and "http" not in page.replace("http://www.w3.org/2000/svg", "")
+    assert "<svg" in page and page.count("<rect") == len(["all", "id→id", "en→id", "id→en", "en→en"]) * 2
+    for group in report.groups():
+        assert f"<td>{html.escape(group)}</td>" in page
+    misses = [r for r in report.results if missed(r)]
+    assert page.count("<div class=miss>") == len(misses) > 0
+    assert html.escape(misses[0].case.question) in page
