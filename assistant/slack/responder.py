@@ -25,7 +25,7 @@ from slack_sdk import WebClient
 
 from assistant.errors import IndexUnavailableError
 from assistant.messages import message
-from assistant.query import detect_language
+from assistant.query import Query
 from assistant.slack.blocks import answer_message, notice_message
 from assistant.slack.delivery import DeliveryFailedError, ThreadPoster
 from assistant.slack.feedback import FeedbackStore
@@ -110,7 +110,10 @@ class Responder:
         except Exception:
             logger.exception("Could not prepare to answer %s", question.key)
             return
-        language = detect_language(question.text, fallback="en")
+        # The language the answer would be in (Query.parse's reading, "Siapa Duta Besar AS?" is
+        # Indonesian though "AS" is also an English word), so an apology matches the question.
+        parsed = Query.parse(question.text).language
+        language: Language = parsed if parsed in ("id", "en") else "en"
         try:
             claimed = self.seen.claim(question.key)
         except Exception as exc:

@@ -52,7 +52,8 @@ def test_an_answerer_exception_becomes_an_apology_and_a_logged_traceback(data_di
         raise RuntimeError("the answerer broke")
 
     with running_bot(data_dir, own_slack, broken_ask) as events, caplog.at_level(logging.ERROR):
-        asked = own_slack.user_message(channel, user, f"<@{BOT_USER}> Siapa yang mendampingi Menkomdigi?")
+        # "AS" is also an English word: the apology follows the question's language as the answer would.
+        asked = own_slack.user_message(channel, user, f"<@{BOT_USER}> Siapa Duta Besar AS?")
         assert events.event(mention(asked))[0] == 200
         [reply] = own_slack.wait_for_posts(channel, asked["ts"])
         assert reply["text"] == "Maaf, terjadi kesalahan saat saya menjawab. Kesalahan sudah dicatat; silakan coba lagi."
