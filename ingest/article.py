@@ -27,6 +27,11 @@ MIN_SENTENCE_WORDS = 4
 """A document needs this many words of body text to count as an article (not a label). A list of
 short lines counts: each line is a sentence to cite."""
 
+REFERENCE_MARKER = re.compile(r"\s?\[(?:\d{1,3}|[a-z]|note \d{1,3}|citation needed|butuh rujukan|rujukan\?|pranala nonaktif)\]", re.IGNORECASE)
+"""Wikipedia-style reference markers ("[1]", "[note 2]", "[citation needed]", "[butuh rujukan]").
+They are dropped from a sentence's cited text: in an answer they would read as the answer's own
+`[n]` citation markers. The sentence's `start`/`end` still span the original text, markers and all."""
+
 CONTEXT_WINDOW = 1
 """Sentences on each side stored as `context` beside each sentence (not embedded, not cited)."""
 
@@ -37,8 +42,10 @@ class Sentence:
     doc_id: str
     position: int
     text: str
+    """The sentence as it is cited: the document's words, reference markers dropped."""
     start: int
     end: int
+    """Its span in the document text (`Article.text[start:end]` is the sentence with any markers)."""
     context: str
 
 
@@ -73,13 +80,13 @@ def parse_article(text: str, *, doc_id: str, title: str, source: str) -> Article
     spans = [span for start, end in body_lines for span in _offset(split_sentences(text[start:end]), start)]
     if sum(len(span.text.split()) for span in spans) < MIN_SENTENCE_WORDS:
         raise EmptyDocumentError(f"{source}: no article text found (the document is empty or only page furniture).")
-    texts = [span.text for span in spans]
+    texts = [REFERENCE_MARKER.sub("", span.text) for span in spans]
     sentences = tuple(
         Sentence(
             sentence_id=sentence_id(doc_id, position),
             doc_id=doc_id,
             position=position,
-            text=span.text,
+            text=texts[position],
             start=span.start,
             end=span.end,
             context=" ".join(texts[max(0, position - CONTEXT_WINDOW) : position + CONTEXT_WINDOW + 1]),

@@ -50,9 +50,10 @@ CLOSING_MARKS = "\"'”’»)]"
 _BOUNDARY = re.compile(
     r"""(?:[.!?]+|…)           # terminal punctuation
         [\"'”’»)\]]*           # closing quotes / brackets that belong to the sentence
+        (?:\[(?:\d{1,3}|[a-z]|note\ \d{1,3})\])*   # reference markers right after it ("… abad ke-9.[1][2]")
         (?=\s+)                # followed by whitespace
     """,
-    re.VERBOSE,
+    re.VERBOSE | re.IGNORECASE,
 )
 _WORD_BEFORE = re.compile(r"([\w.]+)$", re.UNICODE)
 

@@ -82,3 +82,20 @@ def test_a_run_without_sentence_ends_is_cut_into_readable_pieces():
     assert [s.text for s in spans[-2:]] == ["Kalimat biasa.", "Kalimat kedua."]
     unbroken = "x" * 5000
     assert [len(s.text) for s in split_sentences(unbroken)] == [MAX_SENTENCE_CHARS] * 6 + [200]
+
+
+def test_reference_markers_are_not_cited_and_offsets_still_span_the_original():
+    """A Wikipedia passage's "[1]" would read as the answer's own citation marker."""
+    text = (
+        "Candi Borobudur dibangun pada abad ke-9.[1][2] Candi itu terletak di Magelang[butuh rujukan] dan dikunjungi"
+        " jutaan orang [note 3]. Tiketnya Rp50.000.[a]"
+    )
+    article = parse_article(text, doc_id="borobudur", title="t", source="t")
+    assert [s.text for s in article.sentences] == [
+        "Candi Borobudur dibangun pada abad ke-9.",
+        "Candi itu terletak di Magelang dan dikunjungi jutaan orang.",
+        "Tiketnya Rp50.000.",
+    ]
+    first, second, _ = article.sentences
+    assert text[first.start : first.end] == "Candi Borobudur dibangun pada abad ke-9.[1][2]"
+    assert text[second.start : second.end].endswith("jutaan orang [note 3].")
