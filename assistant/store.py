@@ -741,7 +741,8 @@ class SentenceIndex:
         with self.writing():
             connection = sqlite3.connect(database, timeout=30, isolation_level=None)
             try:
-                in_use = {row[0] for row in connection.execute("SELECT id FROM segments")}
+                # A segment row can outlive its dropped collection for a while: only live collections' count.
+                in_use = {row[0] for row in connection.execute("SELECT s.id FROM segments s JOIN collections c ON s.collection = c.id")}
                 connection.execute("VACUUM")
             finally:
                 connection.close()
