@@ -65,14 +65,14 @@ class RealResult:
 
     @property
     def gold_cited(self) -> bool:
-        return not self.abstained and any(_holds(text, self.answers) for text in self.cited)
+        return not self.abstained and any(holds_answer(text, self.answers) for text in self.cited)
 
     @property
     def correct(self) -> bool:
         return self.abstained if self.impossible else self.gold_cited
 
 
-def _holds(sentence: str, answers: Sequence[str]) -> bool:
+def holds_answer(sentence: str, answers: Sequence[str]) -> bool:
     return any(answer and answer in sentence for answer in answers)
 
 
@@ -209,7 +209,7 @@ def score(results: Sequence[RealResult]) -> dict[str, float]:
     return {
         "n": len(results),
         "acc": mean([float(r.correct) for r in results]),
-        "hit@1": mean([float(_holds(r.top_sentence, r.answers)) for r in answerable]),
+        "hit@1": mean([float(holds_answer(r.top_sentence, r.answers)) for r in answerable]),
         "answered": mean([float(not r.abstained) for r in answerable]),
         "gold cited": mean([float(r.gold_cited) for r in answerable]),
         "EM": mean([exact(r.brief, r.answers) for r in answerable]),

@@ -9,7 +9,7 @@ import time
 from collections.abc import Sequence
 from pathlib import Path
 
-from evals.runner import HEADER, PAIRS, REFUSAL_HEADER, Report, missed, refusal_rows, table_rows
+from evals.runner import HEADER, PAIRS, REFUSAL_HEADER, Report, miss_lines, missed, refusal_rows, table_rows
 
 STYLE = """
 body { font: 14px/1.45 system-ui, sans-serif; margin: 2rem; color: #1b1f24; max-width: 1200px; }
@@ -89,9 +89,7 @@ def _misses(report: Report) -> list[str]:
     for r in report.results:
         if not missed(r):
             continue
-        expected = [f"expected #{g.split('#')[-1]} {report.sentence_texts.get(g, '')}" for g in r.case.gold] or ["expected: abstain"]
-        got = ["got: abstained"] if r.loao_abstained else [f"got #{c.split('#')[-1]} {report.sentence_texts.get(c, '')}" for c in r.cited]
-        question = " / ".join([*r.case.history, r.case.question])
-        lines = "".join(f"<div class=s>{html.escape(line)}</div>" for line in [*expected, *got])
-        out.append(f"<div class=miss><div class=q>{html.escape(r.case.id)} — {html.escape(question)}</div>{lines}</div>")
+        question, lines = miss_lines(report, r)
+        shown = "".join(f"<div class=s>{html.escape(label)} {html.escape(line)}</div>" for label, line in lines)
+        out.append(f"<div class=miss><div class=q>{html.escape(r.case.id)} — {html.escape(question)}</div>{shown}</div>")
     return out or ["<p>None.</p>"]

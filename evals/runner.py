@@ -408,6 +408,17 @@ def missed(result: CaseResult) -> bool:
     return result.loao_abstained != (not case.answerable) or (case.answerable and not set(result.cited) & set(case.gold))
 
 
+def miss_lines(report: Report, result: CaseResult) -> tuple[str, list[tuple[str, str]]]:
+    """A miss as people read it: the question (with its history), then ("expected" | "got", sentence) lines."""
+    def quoted(sentence_id: str) -> str:
+        return f"#{sentence_id.split('#')[-1]} {report.sentence_texts.get(sentence_id, '')}"
+
+    expected = [quoted(g) for g in result.case.gold] or ["(abstain)"]
+    got = ["(abstained)"] if result.loao_abstained else [quoted(c) for c in result.cited] or ["(nothing cited)"]
+    question = " / ".join([*result.case.history, result.case.question])
+    return question, [("expected", line) for line in expected] + [("got", line) for line in got]
+
+
 def print_misses(report: Report, console) -> None:
     """The cases answered wrongly (leave-one-article-out), so a change can be judged by what it fixes:
     the question, the sentence(s) expected and the one(s) cited, in full."""
@@ -417,12 +428,10 @@ def print_misses(report: Report, console) -> None:
     for r in report.results:
         if not missed(r):
             continue
-        console.print(f"[bold]{escape(r.case.id)}[/] {escape(' / '.join([*r.case.history, r.case.question]))}", soft_wrap=True)
-        expected = [f"#{g.split('#')[-1]} {report.sentence_texts.get(g, '')}" for g in r.case.gold] or ["(abstain)"]
-        got = ["(abstained)"] if r.loao_abstained else [f"#{c.split('#')[-1]} {report.sentence_texts.get(c, '')}" for c in r.cited] or ["(nothing cited)"]
-        for label, lines in (("expected", expected), ("got", got)):
-            for line in lines:
-                console.print(f"  [dim]{label:8}[/] {escape(line)}", soft_wrap=True)
+        question, lines = miss_lines(report, r)
+        console.print(f"[bold]{escape(r.case.id)}[/] {escape(question)}", soft_wrap=True)
+        for label, line in lines:
+            console.print(f"  [dim]{label:8}[/] {escape(line)}", soft_wrap=True)
 
 
 def main(

@@ -262,6 +262,6 @@ def test_repl_objects_show_what_a_person_looks_for(bot):
     assert entry["offtopic"]  # still a dict with everything in it
     answer = bot.ask("Siapa Duta Besar AS untuk Indonesia?")
     citation = answer.citations[0]
-    assert f"score={citation.score:.3f}," in repr(citation) and repr(citation.score) not in repr(citation)
+    assert re.search(rf"score={citation.score:.3f}(,|\))", repr(citation)) and not re.search(r"score=\d\.\d{4}", repr(citation))
     [hit] = bot.retrieve("Siapa Duta Besar AS untuk Indonesia?", k=1)
     assert f"score={hit.score:.3f}," in repr(hit)

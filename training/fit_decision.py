@@ -26,7 +26,7 @@ import numpy as np
 from assistant.answering.reading import ReaderAnswerer
 from assistant.reader.model import MODEL_DIR, MODEL_INFO
 from evals.realqa import RealQAMissing, load_realqa
-from evals.realqa_eval import _holds, each_passage, passages
+from evals.realqa_eval import each_passage, holds_answer, passages
 
 RUNS = Path(__file__).resolve().parent / "runs"
 WEIGHTS = np.linspace(0.0, 20.0, 41)
@@ -45,7 +45,7 @@ def collect(progress=None) -> list[Row]:
             assessment = answerer.assess(query) if answerer.early_reply(query) is None else None
             readings = [] if assessment is None or assessment.office_never_named else answerer.readings(query, assessment.scored)
             answers = () if question.is_impossible else question.answers
-            rows.append((not question.is_impossible, [(r.span.margin, r.retrieval, _holds(r.sentence.sentence.text, answers)) for r in readings]))
+            rows.append((not question.is_impossible, [(r.span.margin, r.retrieval, holds_answer(r.sentence.sentence.text, answers)) for r in readings]))
     return rows
 
 

@@ -278,9 +278,10 @@ def unsupported(claim: str, sources: Sequence[str], lexicon: Lexicon | None = No
     for name in proper_names(claim, lexicon):
         if not re.search(rf"(?<!\w){re.escape(_folded(name))}(?!\w)", folded_sources):
             return f"the name {name} is not in its cited sentence(s)"
-    if not content_words(claim, lexicon) and not numbers_in(claim) and not _QUOTED.search(claim):
+    words = content_words(claim, lexicon)
+    if not words and not numbers_in(claim) and not _QUOTED.search(claim):
         return "it says nothing its cited sentence(s) could support"
-    missing = unsupported_words(claim, source_text, lexicon)
+    missing = unsupported_words(words, source_text, lexicon)
     if missing:
         return f"its words {', '.join(missing[:3])} are not in its cited sentence(s), in either language"
     return None
@@ -298,9 +299,8 @@ def content_words(claim: str, lexicon: Lexicon) -> list[str]:
     return [word for word in lexicon.content_tokens(_QUOTED.sub(" ", claim)) if not any(c.isdigit() for c in word) and not numbers_in(word)]
 
 
-def unsupported_words(claim: str, source_text: str, lexicon: Lexicon) -> list[str]:
-    """The claim's content words its sources lack, when they are more than MIN_SUPPORTED_WORDS of them."""
-    words = content_words(claim, lexicon)
+def unsupported_words(words: Sequence[str], source_text: str, lexicon: Lexicon) -> list[str]:
+    """Those of a claim's content `words` its sources lack, when they are more than MIN_SUPPORTED_WORDS of them."""
     if not words:
         return []
     terms = frozenset(lexicon.sentence_terms(source_text))

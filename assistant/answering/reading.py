@@ -66,10 +66,7 @@ class Decision:
         return cls(float(reader.info.get("retrieval_weight", 0.0)), reader.threshold)
 
     def choose(self, readings: Sequence[Reading]) -> Reading | None:
-        return max(readings, key=self.score, default=None)
-
-    def score(self, reading: Reading) -> float:
-        return reading.score(self)
+        return max(readings, key=lambda reading: reading.score(self), default=None)
 
     def answers(self, reading: Reading) -> bool:
         return reading.score(self) > self.threshold
